@@ -1,0 +1,233 @@
+"""One call's ears: turns the far end's 20 ms frames into bus events (levels, sound class,
+hold, live person, transcripts, queue announcements).
+
+Why it is split this way: ``feed`` runs on the engine's audio worker thread 50 times a second
+and must stay cheap (≈0.2 ms: levels, two voice detectors, an FFT), so speech-to-text runs on
+this analyzer's own worker thread. The detector itself is touched only from ``feed``; the STT
+worker hands results back through a queue that ``feed`` drains. A failing or slow STT backend
+degrades the call to acoustics only (announced once as ENGINE_ERROR) and never blocks audio.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import queue
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+from engine.audio import transcript_cues
+from engine.audio.announcement_memory import AnnouncementMemory
+from engine.audio.call_state import CallStateDetector, Decision, DetectorSettings, SttRequest
+from engine.audio.frame_classifier import ClassifierSettings, FrameClassifier, Label
+from engine.events import EventBus, EventType
+from engine.speech.stt import SpeechToText, SttError, WhisperSTT
+
+log = logging.getLogger(__name__)
+
+_shared_stt: SpeechToText | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_stt() -> SpeechToText:
+    """The offline Whisper, loaded once per process and shared by every call."""
+    global _shared_stt
+    with _shared_lock:
+        if _shared_stt is None:
+            _shared_stt = WhisperSTT()
+        return _shared_stt
+
+
+@dataclasses.dataclass(slots=True)
+class AnalyzerSettings:
+    level_every_frames: int = 2  # AUDIO_LEVEL at 25 Hz
+    stt_enabled: bool = True
+    stt_queue: int = 4  # partial transcripts beyond this are dropped, finals never
+    classifier: ClassifierSettings = dataclasses.field(default_factory=ClassifierSettings)
+    detector: DetectorSettings = dataclasses.field(default_factory=DetectorSettings)
+
+
+class CallAudioAnalyzer:
+    """Feed it every far-end frame (320 int16 samples, 16 kHz) with a monotonic timestamp.
+
+    Publishes AUDIO_LEVEL {rms_dbfs, peak_dbfs, label, speech_prob}, HOLD_DETECTED and
+    HUMAN_DETECTED {evidence, confidence} (once each), TRANSCRIPT_CHUNK {text, start, end,
+    speaker, final, repeat, [queue]} and ENGINE_ERROR {component: "stt"} on STT failure.
+    ``memory`` carries the company's announcements from earlier calls (see
+    :class:`AnnouncementMemory`); read it back from ``analyzer.memory`` after the call.
+    """
+
+    def __init__(
+        self,
+        bus: EventBus,
+        call_id: str,
+        settings: AnalyzerSettings | None = None,
+        stt: SpeechToText | None = None,
+        memory: AnnouncementMemory | list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.bus = bus
+        self.call_id = call_id
+        self.s = settings or AnalyzerSettings()
+        if not isinstance(memory, AnnouncementMemory):
+            memory = AnnouncementMemory(known=memory)
+        self.memory = memory
+        self._clf = FrameClassifier(self.s.classifier)
+        self._det = CallStateDetector(self.s.detector, memory)
+        self._stt = stt if stt is not None else (shared_stt() if self.s.stt_enabled else None)
+        if self._stt is None:
+            self._det.stt_degraded = True
+        self._t0: float | None = None
+        self._frames = 0
+        self._last_t = 0.0
+        self._requests: queue.Queue[SttRequest | None] = queue.Queue()
+        self._results: queue.Queue[tuple[SttRequest, str | None, str]] = queue.Queue()
+        self._stt_failed = False
+        self._closed = False
+        self.label = Label.SILENCE
+        self.hold: Decision | None = None
+        self.human: Decision | None = None
+        self._worker: threading.Thread | None = None
+        if self._stt is not None:
+            self._worker = threading.Thread(
+                target=self._stt_loop, name=f"stt-{call_id}", daemon=True
+            )
+            self._worker.start()
+
+    # -- audio thread ----------------------------------------------------------------------
+
+    def feed(self, frame: np.ndarray, t: float) -> None:
+        """Analyse one 20 ms frame; never blocks on speech-to-text."""
+        if self._closed:
+            return
+        if self._t0 is None:
+            self._t0 = t
+        rel = t - self._t0
+        self._last_t = rel
+        info = self._clf.process(frame, rel)
+        self.label = info.label
+        self._frames += 1
+        if self._frames % self.s.level_every_frames == 0:
+            self.bus.emit(
+                EventType.AUDIO_LEVEL,
+                self.call_id,
+                rms_dbfs=info.rms_dbfs,
+                peak_dbfs=info.peak_dbfs,
+                label=info.label.value,
+                speech_prob=round(info.speech_prob, 3),
+                t=round(rel, 3),
+            )
+        pcm = frame if frame.dtype == np.int16 else np.asarray(frame, dtype=np.int16)
+        self._publish(self._det.on_frame(info, pcm))
+        self._dispatch_requests()
+        self._drain_results()
+
+    def _dispatch_requests(self) -> None:
+        while self._det.stt_requests:
+            req = self._det.stt_requests.popleft()
+            if self._stt is None:
+                continue
+            if not req.final and self._requests.qsize() >= self.s.stt_queue:
+                continue  # backlog: skip this partial, the next one supersedes it
+            self._requests.put(req)
+
+    def _drain_results(self) -> None:
+        while True:
+            try:
+                req, text, error = self._results.get_nowait()
+            except queue.Empty:
+                return
+            if text is None:
+                self._on_stt_error(error)
+                continue
+            if self._stt_failed:
+                self._stt_failed = False
+                self._det.stt_degraded = False
+            self._publish(self._det.on_transcript(req, text, self._last_t))
+            if req.final and text:
+                self._publish_transcript(req, text)
+
+    def _publish_transcript(self, req: SttRequest, text: str) -> None:
+        data: dict[str, Any] = {
+            "text": text,
+            "start": round(req.start, 3),
+            "end": round(req.end, 3),
+            "speaker": "remote",
+            "final": True,
+        }
+        ep = self._det._find(req.episode)
+        if ep is not None:
+            data["repeat"] = ep.repeat is not None
+            if ep.cues is not None:
+                data["cues"] = ep.cues.to_dict()
+        q = transcript_cues.parse_queue(text)
+        if q:
+            data["queue"] = q
+        self.bus.emit(EventType.TRANSCRIPT_CHUNK, self.call_id, **data)
+
+    def _on_stt_error(self, error: str) -> None:
+        if not self._stt_failed:
+            self._stt_failed = True
+            self._det.stt_degraded = True
+            self.bus.emit(
+                EventType.ENGINE_ERROR,
+                self.call_id,
+                component="stt",
+                message=error,
+                degraded="listening by acoustics only until speech-to-text recovers",
+            )
+
+    def _publish(self, decisions: list[Decision]) -> None:
+        for d in decisions:
+            if d.kind == "hold":
+                self.hold = d
+                etype = EventType.HOLD_DETECTED
+            else:
+                self.human = d
+                etype = EventType.HUMAN_DETECTED
+            self.bus.emit(etype, self.call_id, evidence=d.evidence, confidence=d.confidence,
+                          t=round(d.t, 3))  # fmt: skip
+
+    # -- STT worker ------------------------------------------------------------------------
+
+    def _stt_loop(self) -> None:
+        assert self._stt is not None
+        while True:
+            req = self._requests.get()
+            if req is None:
+                return
+            t0 = time.monotonic()
+            try:
+                text = self._stt.transcribe(req.audio)
+            except SttError as exc:
+                self._results.put((req, None, str(exc)))
+                continue
+            except Exception as exc:  # a backend bug must not kill the worker
+                log.exception("speech-to-text crashed")
+                self._results.put((req, None, f"{type(exc).__name__}: {exc}"))
+                continue
+            log.debug("stt %.2fs for %.1fs audio", time.monotonic() - t0, len(req.audio) / 16000)
+            self._results.put((req, text, ""))
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the STT worker (finishing the request in hand) and publish what is done."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._worker is not None:
+            # finals still queued are worth finishing; partials are not
+            pending: list[SttRequest] = []
+            while True:
+                try:
+                    r = self._requests.get_nowait()
+                except queue.Empty:
+                    break
+                if r is not None and r.final:
+                    pending.append(r)
+            for r in pending:
+                self._requests.put(r)
+            self._requests.put(None)
+            self._worker.join(timeout)
+        self._drain_results()

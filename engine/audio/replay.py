@@ -1,0 +1,114 @@
+"""Run the live detection pipeline over a recorded call, in order and without looking ahead,
+faster than real time but with the timing of real time.
+
+Why a virtual clock: the benchmark and tests must measure the latency a live call would see.
+Speech-to-text takes real CPU time, during which the call goes on; so each transcript is
+handed to the detector only once the audio clock has passed the moment a single STT worker
+(busy with earlier requests) would have finished it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from engine.audio.announcement_memory import AnnouncementMemory
+from engine.audio.call_state import CallStateDetector, Decision, DetectorSettings, SttRequest
+from engine.audio.frame_classifier import FRAME, FrameClassifier, Label
+from engine.speech.stt import SpeechToText, SttError
+
+Transcriber = Callable[[np.ndarray], tuple[str, float]]  # audio → (text, seconds it took)
+
+
+@dataclasses.dataclass(slots=True)
+class Transcript:
+    start: float
+    end: float
+    text: str
+    final: bool
+    available_at: float
+
+
+@dataclasses.dataclass(slots=True)
+class ReplayResult:
+    decisions: list[Decision]
+    labels: list[Label]  # smoothed label per 20 ms frame
+    phases: list[str]  # detector phase per frame
+    transcripts: list[Transcript]
+    frame_cpu_s: float  # per-frame classifier + detector work
+    stt_cpu_s: float  # speech-to-text work
+    duration_s: float
+
+    def first(self, kind: str) -> Decision | None:
+        return next((d for d in self.decisions if d.kind == kind), None)
+
+
+def timed(stt: SpeechToText) -> Transcriber:
+    def run(audio: np.ndarray) -> tuple[str, float]:
+        t0 = time.process_time()
+        text = stt.transcribe(audio)
+        return text, time.process_time() - t0
+
+    return run
+
+
+def replay(
+    audio: np.ndarray,
+    transcribe: Transcriber | None,
+    settings: DetectorSettings | None = None,
+    memory: AnnouncementMemory | None = None,
+    stop_after_human_s: float | None = None,
+) -> ReplayResult:
+    """Stream ``audio`` (16 kHz int16) frame by frame through classifier and detector."""
+    clf = FrameClassifier()
+    det = CallStateDetector(settings, memory)
+    if transcribe is None:
+        det.stt_degraded = True
+    decisions: list[Decision] = []
+    labels: list[Label] = []
+    phases: list[str] = []
+    transcripts: list[Transcript] = []
+    pending: list[tuple[float, int, SttRequest, str]] = []
+    busy_until = 0.0
+    frame_cpu = stt_cpu = 0.0
+    n = len(audio) // FRAME
+    seq = 0
+    for i in range(n):
+        t = i * FRAME / 16000
+        t0 = time.process_time()
+        pcm = audio[i * FRAME : (i + 1) * FRAME]
+        info = clf.process(pcm, t)
+        decisions += det.on_frame(info, pcm)
+        frame_cpu += time.process_time() - t0
+        labels.append(info.label)
+        phases.append(det.phase)
+        while det.stt_requests:
+            req = det.stt_requests.popleft()
+            if transcribe is None:
+                continue
+            if not req.final and busy_until > t + 0.5:
+                continue  # worker busy: a live call would skip this partial too
+            try:
+                text, took = transcribe(req.audio)
+            except SttError:
+                det.stt_degraded = True
+                continue
+            stt_cpu += took
+            busy_until = max(busy_until, t) + took
+            seq += 1
+            heapq.heappush(pending, (busy_until, seq, req, text))
+        while pending and pending[0][0] <= t:
+            ready, _, req, text = heapq.heappop(pending)
+            transcripts.append(Transcript(req.start, req.end, text, req.final, ready))
+            decisions += det.on_transcript(req, text, t)
+        if stop_after_human_s is not None and det.human_at is not None:
+            if t - det.human_at >= stop_after_human_s:
+                n = i + 1
+                break
+    return ReplayResult(
+        decisions, labels, phases, transcripts, frame_cpu, stt_cpu, n * FRAME / 16000
+    )

