@@ -300,8 +300,10 @@ class HistoryStore:
         status: str,
         attempts: int,
         error: str = "",
+        target: str = "",
         at: float | None = None,
     ) -> None:
+        """What was sent, or failed after its retries, on which channel (never secrets)."""
         with self.tx() as conn:
             conn.execute(
                 insert(m.NotificationLog).values(
@@ -309,6 +311,7 @@ class HistoryStore:
                     at=time.time() if at is None else at,
                     event_type=event_type,
                     channel=channel,
+                    target=target,
                     priority=priority,
                     title=title,
                     status=status,

@@ -118,6 +118,7 @@ class NotificationLog(SQLModel, table=True):
     at: float
     event_type: str = ""
     channel: str
+    target: str = ""  # recipient within the channel (a phone number), "" when one
     priority: str
     title: str = ""
     status: str  # "sent" | "failed"
