@@ -1,0 +1,121 @@
+"""``holdslayer simulate``: run a company phone system on a SIP port.
+
+Contract relied on by the engine's tests and by people scripting it: once listening it prints
+exactly one JSON line to stdout, ``{"event": "ready", "port", "uri", "company"}``, then runs
+until SIGTERM/SIGINT or ``--max-calls`` calls have ended, and exits 0. A bad company file exits
+2 with ``FILE:LINE: problem`` on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+HOLD_SECONDS_ENV = "HOLDSLAYER_SIM_HOLD_SECONDS"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "simulate",
+        help="run a simulated company phone system (a SIP user agent) described in YAML",
+        description="Answer SIP calls as a company phone system: menus, input prompts, hold "
+        "music with announcements, and an agent who answers. Prints one JSON 'ready' line "
+        "when listening.",
+    )
+    p.add_argument("--company", required=True,
+                   help="bundled company name (e.g. acme_bank) or a path to a YAML file")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=0, help="SIP port, UDP and TCP (0 = a free one)")
+    p.add_argument("--log", type=Path, help="append the ground-truth JSON-lines log to FILE")
+    p.add_argument("--max-calls", type=int, help="exit after this many calls have ended")
+    p.add_argument("--hold-seconds", type=float, default=None,
+                   help=f"fixed hold duration for every hold node (env {HOLD_SECONDS_ENV})")
+    p.add_argument("--seed", type=int, help="seed for random hold durations (reproducible runs)")
+    p.add_argument("--record-dir", type=Path, help="record what the caller says to the agent")
+    p.add_argument("--no-tcp", action="store_true", help="listen on UDP only")
+    p.add_argument("--pj-log-level", type=int, default=0, help="pjsua2 log level to stderr")
+    p.add_argument("--echo", action="store_true", help="also print the log lines on stderr")
+    p.set_defaults(func=run)
+
+
+def _fail(msg: str, code: int) -> int:
+    print(f"holdslayer simulate: error: {msg}", file=sys.stderr, flush=True)
+    return code
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.simulator.audio_files import AudioFileError
+    from engine.simulator.company import CompanyError, load_company
+    from engine.simulator.ground_truth import GroundTruthLog
+    from engine.simulator.prompts import PromptRenderer
+    from engine.simulator.voice import SynthesisError, Synthesizer
+
+    try:
+        company = load_company(args.company)
+    except CompanyError as exc:
+        return _fail(str(exc), 2)
+
+    hold = args.hold_seconds
+    if hold is None and os.environ.get(HOLD_SECONDS_ENV):
+        try:
+            hold = float(os.environ[HOLD_SECONDS_ENV])
+        except ValueError:
+            return _fail(f"{HOLD_SECONDS_ENV} must be a number of seconds", 2)
+    if hold is not None and hold < 0:
+        return _fail("--hold-seconds must be >= 0", 2)
+    if args.max_calls is not None and args.max_calls < 1:
+        return _fail("--max-calls must be >= 1", 2)
+
+    renderer = PromptRenderer(Synthesizer())
+    try:
+        for prompt in company.prompts():  # before "ready": the first call must not wait
+            renderer.render(prompt)
+    except (SynthesisError, AudioFileError, OSError) as exc:
+        return _fail(f"{company.source}: cannot prepare prompts: {exc}", 2)
+
+    # stdout carries only the ready line: pjlib prints to fd 1 before its log level can be set.
+    ready_out = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+
+    # pjsua2 is imported only now: validation and --help stay fast and abort-proof.
+    from engine.simulator.sip_agent import SimulatorAgent, SimulatorOptions, SimulatorStartError
+
+    log = GroundTruthLog(args.log, echo=sys.stderr if args.echo else None)
+    opts = SimulatorOptions(
+        host=args.host, port=args.port, max_calls=args.max_calls, hold_seconds=hold,
+        seed=args.seed, record_dir=args.record_dir, tcp=not args.no_tcp,
+        pj_log_level=args.pj_log_level,
+    )
+    agent = SimulatorAgent(company, renderer.render, log, opts)
+    stop = {"requested": False}
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop["requested"] = True
+
+    old = {s: signal.signal(s, request_stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        try:
+            port = agent.start()
+        except SimulatorStartError as exc:
+            return _fail(str(exc), 1)
+        log.write("listening", port=port, uri=agent.uri, company=company.name,
+                  source=str(company.source), hold_seconds=hold, seed=args.seed)
+        ready = {
+            "event": "ready", "port": port, "uri": agent.uri, "company": company.name,
+            "slug": company.slug,
+        }
+        print(json.dumps(ready), file=ready_out, flush=True)
+        agent.run(lambda: stop["requested"])
+    finally:
+        agent.shutdown()
+        log.write("stopped", calls=agent.calls_seen)
+        log.close()
+        ready_out.close()
+        for s, handler in old.items():
+            signal.signal(s, handler)
+    return 0
