@@ -48,16 +48,20 @@ class Notifier:
         self._stop = threading.Event()
         self._lock = threading.Condition()
         self._pending = 0
+        self._events_seen = 0
         self._context: dict[str, dict[str, Any]] = {}
         self._sent: dict[str, set[str]] = {}
         self._closed: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._sub: Subscription | None = bus.subscribe(self.handle, types=NOTIFY_TYPES)
 
     # -- lifecycle --------------------------------------------------------------------
-    def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Until every delivery so far has been sent or has given up (tests, shutdown)."""
+    def wait_idle(self, timeout: float = 10.0, *, events: int = 0) -> bool:
+        """Until ``events`` bus events have been handled and every delivery so far has been
+        sent or has given up (tests, orderly shutdown)."""
         with self._lock:
-            return self._lock.wait_for(lambda: self._pending == 0, timeout)
+            return self._lock.wait_for(
+                lambda: self._events_seen >= events and self._pending == 0, timeout
+            )
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop listening, give in-flight deliveries ``timeout`` s, then abandon retries."""
@@ -82,6 +86,14 @@ class Notifier:
 
     # -- events -> notifications --------------------------------------------------------
     def handle(self, event: Event) -> None:
+        try:
+            self._handle(event)
+        finally:
+            with self._lock:
+                self._events_seen += 1
+                self._lock.notify_all()
+
+    def _handle(self, event: Event) -> None:
         cid = event.call_id
         if cid in self._closed:
             return  # e.g. CALL_ENDED right after CALL_FAILED: the failure said it all

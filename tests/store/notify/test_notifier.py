@@ -3,6 +3,7 @@ de-duplication, never blocking the publisher, retries with backoff, history of e
 
 from __future__ import annotations
 
+import collections
 import threading
 import time
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from engine.events import Event, EventBus, EventType
 from engine.notify import Notification, Notifier, NotifySettings, Priority, message_for
 from engine.notify.channels import Channel, ChannelError, PermanentChannelError, build_channels
+from engine.notify.messages import NOTIFY_TYPES
 from engine.notify.settings import ChannelSettings
 from engine.store import HistoryStore
 
@@ -39,8 +41,12 @@ class ListChannel(Channel):
         self.sent.append(notification)
 
 
+published: collections.Counter[int] = collections.Counter()
+
+
 def emit(bus: EventBus, type_: EventType, call_id: str = "c1", **data: object) -> None:
     bus.publish(Event(type=type_, call_id=call_id, data=data))
+    published[id(bus)] += type_ in NOTIFY_TYPES
 
 
 def call_events(bus: EventBus, call_id: str = "c1") -> None:
@@ -58,15 +64,8 @@ def call_events(bus: EventBus, call_id: str = "c1") -> None:
 
 
 def wait_for(notifier: Notifier, bus: EventBus) -> None:
-    # the bus hands events to the notifier's thread; then deliveries run on the pool
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        time.sleep(0.05)
-        if notifier.wait_idle(10) and notifier._sub is not None and not notifier._sub._items:
-            time.sleep(0.05)
-            if notifier.wait_idle(10):
-                return
-    raise AssertionError("notifier never went idle")
+    """Until the notifier has taken every event published so far off the bus, and delivered."""
+    assert notifier.wait_idle(20, events=published[id(bus)])
 
 
 def test_message_table() -> None:
