@@ -104,7 +104,7 @@ class CallFlow:
             return False
         self._recent.append((digit, method, t))
         node_id = self.node.id if self.node else None
-        self.log.write("digit", self.call, t=t, digit=digit, method=method, node=node_id)
+        self._log("digit", t=t, digit=digit, method=method, node=node_id)
         if not self.ended:
             self._on_digit(digit)
         return True
@@ -112,8 +112,11 @@ class CallFlow:
     def caller_hung_up(self, reason: str) -> None:
         if not self.ended:
             self.ended = True
-            self.log.write("hangup", self.call, by="caller", reason=reason,
+            self._log("hangup", by="caller", reason=reason,
                            node=self.node.id if self.node else None)
+
+    def _log(self, event: str, t: float | None = None, **fields: object) -> None:
+        self.log.write(event, self.call, t=self.clock() if t is None else t, **fields)
 
     # --- timers and playback ----------------------------------------------------------------
 
@@ -138,7 +141,7 @@ class CallFlow:
             if self.ended:
                 return
             self.ended = True
-            self.log.write("hangup", self.call, by="simulator", reason=reason,
+            self._log("hangup", by="simulator", reason=reason,
                            node=self.node.id if self.node else None)
             self.media.hangup(reason)
 
@@ -158,7 +161,7 @@ class CallFlow:
         self._collected = ""
         self._offer_made = False
         self._prompt_playing = False
-        self.log.write("node", self.call, node=node.id, kind=node.kind)
+        self._log("node", node=node.id, kind=node.kind)
         if isinstance(node, MenuNode | InputNode):
             self._ask()
         elif isinstance(node, HoldNode):
@@ -195,7 +198,7 @@ class CallFlow:
             if node.digits is not None and len(self._collected) == node.digits:
                 self._input_done()  # the caller stopped at the right length without the key
                 return
-        self.log.write("timeout", self.call, node=node.id)
+        self._log("timeout", node=node.id)
         self._retry(None)
 
     def _on_digit(self, digit: str) -> None:
@@ -212,14 +215,14 @@ class CallFlow:
             if digit in node.options:
                 self.enter(node.options[digit])
             else:
-                self.log.write("invalid", self.call, node=node.id, digit=digit)
+                self._log("invalid", node=node.id, digit=digit)
                 self._retry(node.invalid)
         elif isinstance(node, InputNode):
             self._on_input_digit(node, digit)
         elif isinstance(node, HoldNode):
             offer = node.callback_offer
             if offer and self._offer_made and digit == offer.digit:
-                self.log.write("callback_accepted", self.call, node=node.id, digit=digit)
+                self._log("callback_accepted", node=node.id, digit=digit)
                 self.enter(offer.next)
 
     def _on_input_digit(self, node: InputNode, digit: str) -> None:
@@ -233,7 +236,7 @@ class CallFlow:
             if not self._collected or (
                 node.digits is not None and len(self._collected) != node.digits
             ):
-                self.log.write("invalid", self.call, node=node.id, digit=digit,
+                self._log("invalid", node=node.id, digit=digit,
                                value=self._collected)
                 self._retry(node.invalid)
             else:
@@ -248,7 +251,7 @@ class CallFlow:
     def _input_done(self) -> None:
         node = self.node
         assert isinstance(node, InputNode)
-        self.log.write("input", self.call, node=node.id, value=self._collected)
+        self._log("input", node=node.id, value=self._collected)
         self.enter(node.next)
 
     def _enter_hold(self, node: HoldNode) -> None:
@@ -256,8 +259,11 @@ class CallFlow:
             duration = self.hold_seconds
         else:
             duration = self.rng.uniform(*node.duration)
-        self.log.write("hold_duration", self.call, node=node.id, seconds=round(duration, 3))
-        self.media.play_music(node.music)
+        self._log("hold_duration", node=node.id, seconds=round(duration, 3))
+        if node.prompt is not None:
+            self._play(node.prompt, lambda: self.media.play_music(node.music))
+        else:
+            self.media.play_music(node.music)
         self._after(duration, lambda: self.enter(node.next))
         if node.announcements:
             self._schedule_announcement(node, 0, node.first_announcement)
@@ -265,7 +271,7 @@ class CallFlow:
         if offer is not None and offer.after < duration:
             def make_offer() -> None:
                 self._offer_made = True
-                self.log.write("callback_offer", self.call, node=node.id, digit=offer.digit,
+                self._log("callback_offer", node=node.id, digit=offer.digit,
                                prompt=offer.prompt.label)
                 self._play(offer.prompt, lambda: self.media.play_music(node.music))
 
@@ -277,7 +283,7 @@ class CallFlow:
             if self._prompt_playing:  # the callback offer is speaking: try again shortly
                 self._after(1.0, announce)
                 return
-            self.log.write("announcement", self.call, node=node.id, index=index,
+            self._log("announcement", node=node.id, index=index,
                            prompt=prompt.label)
             self._play(prompt, lambda: self.media.play_music(node.music))
             self._schedule_announcement(node, index + 1, node.announce_every)
@@ -293,5 +299,5 @@ class CallFlow:
 
         rendered = self._play(node.greeting, listen)
         # media.play() has connected the player to the call: the person starts talking now.
-        self.log.write("agent_speaking", self.call, node=node.id, agent=node.agent_name,
+        self._log("agent_speaking", node=node.id, agent=node.agent_name,
                        text=node.greeting.text, duration=round(rendered.duration, 3))

@@ -78,6 +78,7 @@ class HoldNode(Node):
     music: Path
     duration: tuple[float, float]
     next: str
+    prompt: Prompt | None = None
     announcements: tuple[Prompt, ...] = ()
     announce_every: float = 30.0
     first_announcement: float = 30.0
@@ -125,7 +126,7 @@ class Company:
             if isinstance(n, MenuNode | InputNode):
                 out += [n.prompt, n.invalid, n.goodbye]
             elif isinstance(n, HoldNode):
-                out += list(n.announcements)
+                out += list(n.announcements) + ([n.prompt] if n.prompt else [])
                 if n.callback_offer:
                     out.append(n.callback_offer.prompt)
             elif isinstance(n, AgentNode):
@@ -434,7 +435,8 @@ def parse_company(text: str, source: Path) -> Company:
                 )
             nodes[nid] = HoldNode(
                 **common, music=music, duration=(float(dur[0]), float(dur[1])),
-                next=ref("next"), announcements=anns, announce_every=every,
+                next=ref("next"), prompt=P.opt_prompt(raw, "prompt", what, None),
+                announcements=anns, announce_every=every,
                 first_announcement=first, callback_offer=offer,
             )
         elif kind == "agent":
