@@ -22,6 +22,7 @@ from engine.analytics import CallAnalytics
 from engine.store import HistoryStore
 from engine.store.database import local_slot
 from engine.store.models import Call, Company
+from engine.store.schema import rebuild_search
 
 COMPANIES = [f"Company {i:03d}" for i in range(200)]
 OUTCOMES = ["success"] * 6 + ["hung_up"] * 2 + ["failed", "interrupted"]
@@ -60,9 +61,8 @@ def seed(store: HistoryStore, n: int, rng: random.Random) -> None:
         )
     with store.tx() as conn:
         conn.execute(insert(Call), rows)
-        conn.execute(
-            insert(Company), [{"name": c, "number": numbers[c]} for c in COMPANIES]
-        )
+        conn.execute(insert(Company), [{"name": c, "number": numbers[c]} for c in COMPANIES])
+        rebuild_search(conn)
         conn.exec_driver_sql("ANALYZE")
 
 
@@ -89,9 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         analytics = CallAnalytics(store, max_history=None)
         queries: dict[str, Callable[[], Any]] = {
             "get_summary()": analytics.get_summary,
-            "get_company_stats('Company 042')": lambda: analytics.get_company_stats(
-                "Company 042"
-            ),
+            "get_company_stats('Company 042')": lambda: analytics.get_company_stats("Company 042"),
             "get_company_stats('company 042') (any case)": lambda: analytics.get_company_stats(
                 "company 042"
             ),
@@ -103,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
             "list_calls(limit=50)": lambda: store.list_calls(limit=50),
             "list_calls(company=..., limit=50)": lambda: store.list_calls(
                 company="Company 042", limit=50
+            ),
+            "list_calls(search='no such text')": lambda: store.list_calls(
+                search="no such text", limit=50
+            ),
+            "list_calls(search='company 04')": lambda: store.list_calls(
+                search="company 04", limit=50
             ),
             "record_call(...) incl. prune at 100k": lambda: CallAnalytics(
                 store, max_history=args.calls

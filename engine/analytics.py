@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from engine.store import models as m
 from engine.store.database import HistoryStore, local_slot
+from engine.store.schema import reindex_call
 
 DEFAULT_MAX_HISTORY = 100_000
 MIN_SLOT_SAMPLES = 3  # a day/hour needs this many holds before we call it "best"
@@ -78,9 +79,7 @@ class CallAnalytics:
             raise ValueError(f"unknown outcome {outcome!r}; one of {', '.join(m.OUTCOMES)}")
         call_id = call_id or uuid.uuid4().hex
         start = time.time() if started_at is None else started_at
-        total = total_duration if total_duration is not None else (ivr_time or 0) + (
-            hold_time or 0
-        )
+        total = total_duration if total_duration is not None else (ivr_time or 0) + (hold_time or 0)
         ended = None if outcome == m.OUTCOME_IN_PROGRESS else start + total
         dow, hour = local_slot(start)
         with self.store.tx() as conn:
@@ -119,6 +118,7 @@ class CallAnalytics:
                     ),
                     {"n": company, "num": number, "at": start},
                 )
+            reindex_call(conn, call_id)
         if self.max_history:
             self.store.prune(self.max_history)
         return call_id
@@ -215,6 +215,4 @@ class CallAnalytics:
         sql += " GROUP BY local_hour ORDER BY local_hour"
         with self.store.read() as conn:
             rows = conn.execute(text(sql), params).all()
-        return [
-            {"hour": r.hour, "avg_hold": round(r.avg_hold), "calls": r.calls} for r in rows
-        ]
+        return [{"hour": r.hour, "avg_hold": round(r.avg_hold), "calls": r.calls} for r in rows]

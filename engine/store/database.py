@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -23,7 +24,7 @@ from sqlalchemy.engine import Row
 
 from engine.store import models as m
 from engine.store.paths import default_db_path
-from engine.store.schema import migrate
+from engine.store.schema import migrate, reindex_call
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,7 @@ class HistoryStore:
                     ),
                     {"o": m.OUTCOME_INTERRUPTED, "c": call_id},
                 )
+                reindex_call(conn, call_id)
         if dead:
             log.info("marked %d interrupted call(s) in %s", len(dead), self.path)
         return len(dead)
@@ -188,6 +190,7 @@ class HistoryStore:
                     ),
                     {"name": company, "number": number, "at": at},
                 )
+            reindex_call(conn, call_id)
 
     def ensure_call(self, call_id: str, at: float) -> None:
         """A call first heard mid-way (recorder attached late) still gets a row."""
@@ -207,6 +210,8 @@ class HistoryStore:
             return
         with self.tx() as conn:
             conn.execute(update(m.Call).where(m.Call.call_id == call_id).values(**values))
+            if fields.keys() & {"company", "number", "intent", "target", "cause"}:
+                reindex_call(conn, call_id)
 
     def set_if_null(self, call_id: str, column: str, value: Any, at: float) -> None:
         """First occurrence wins (first hold, first human), later repeats don't move it."""
@@ -231,13 +236,17 @@ class HistoryStore:
                 {"d": digits, "at": at, "c": call_id},
             )
 
-    def _insert_child(self, model: type, call_id: str, at: float, **values: Any) -> None:
+    def _insert_child(
+        self, model: type, call_id: str, at: float, *, searchable: bool = False, **values: Any
+    ) -> None:
         with self.tx() as conn:
             conn.execute(insert(model).values(call_id=call_id, at=at, **values))
             conn.execute(
                 text("UPDATE calls SET last_event_at = :at WHERE call_id = :c"),
                 {"at": at, "c": call_id},
             )
+            if searchable:
+                reindex_call(conn, call_id)
 
     def add_ivr_step(
         self,
@@ -254,6 +263,7 @@ class HistoryStore:
             m.IvrStep,
             call_id,
             at,
+            searchable=bool(transcript),
             node_id=node_id,
             transcript=transcript,
             options=json.dumps(options if options is not None else [], default=str),
@@ -272,7 +282,14 @@ class HistoryStore:
         end: float | None = None,
     ) -> None:
         self._insert_child(
-            m.TranscriptChunk, call_id, at, text=text_, speaker=speaker, start=start, end=end
+            m.TranscriptChunk,
+            call_id,
+            at,
+            searchable=bool(text_),
+            text=text_,
+            speaker=speaker,
+            start=start,
+            end=end,
         )
 
     def add_recording(
@@ -364,12 +381,12 @@ class HistoryStore:
             ).scalar()
             if cutoff is None:
                 return 0
+            old = "SELECT id FROM calls ORDER BY started_at DESC LIMIT -1 OFFSET :n"
+            conn.execute(
+                text(f"DELETE FROM call_search WHERE rowid IN ({old})"), {"n": max_history}
+            )
             result = conn.execute(
-                text(
-                    "DELETE FROM calls WHERE id IN (SELECT id FROM calls "
-                    "ORDER BY started_at DESC LIMIT -1 OFFSET :n)"
-                ),
-                {"n": max_history},
+                text(f"DELETE FROM calls WHERE id IN ({old})"), {"n": max_history}
             )
             return result.rowcount or 0
 
@@ -405,21 +422,19 @@ class HistoryStore:
         company: str | None = None,
         search: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Newest first; ``search`` matches company, number, intent, cause or transcript."""
+        """Newest first; ``search`` finds words (or word starts) anywhere in a call: company,
+        number, intent, cause, menu prompts, transcript."""
         where = []
         params: dict[str, Any] = {"limit": limit}
         if company:
             where.append("c.company = :company")
             params["company"] = self.company_name(company)
         if search:
-            params["q"] = f"%{search}%"
-            where.append(
-                "(c.company LIKE :q OR c.number LIKE :q OR c.intent LIKE :q OR c.cause LIKE :q"
-                " OR EXISTS (SELECT 1 FROM transcript_chunks t WHERE t.call_id = c.call_id "
-                "AND t.text LIKE :q)"
-                " OR EXISTS (SELECT 1 FROM ivr_steps s WHERE s.call_id = c.call_id "
-                "AND s.transcript LIKE :q))"
-            )
+            query = fts_query(search)
+            if not query:
+                return []
+            params["q"] = query
+            where.append("c.id IN (SELECT rowid FROM call_search WHERE call_search MATCH :q)")
         sql = "SELECT c.* FROM calls c"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -457,6 +472,13 @@ class HistoryStore:
         for flow in out:
             flow["nodes"] = json.loads(flow["nodes"] or "[]")
         return out
+
+
+def fts_query(search: str) -> str:
+    """User text -> an FTS5 query: every word must appear, each as a prefix ("dan" finds
+    "Dana"); quoting each word keeps FTS operators typed by the user inert."""
+    words = re.findall(r"\w+", search, flags=re.UNICODE)
+    return " ".join(f'"{w}"*' for w in words)
 
 
 def _row(row: Row[Any]) -> dict[str, Any]:

@@ -9,7 +9,8 @@ History of the layout:
        seconds), ivr_steps (node_id, transcript, chosen), transcript_chunks (text, speaker).
   v2 — calls gain target/uri, hold/human/transfer times, cause, SIP code, IVR seconds,
        digits, local day/hour and owner pid; ivr_steps gain options/reason; transcript
-       chunks gain start/end; new tables recordings, companies, call_flows, notifications.
+       chunks gain start/end; new tables recordings, companies, call_flows, notifications,
+       and the full-text index call_search.
 """
 
 from __future__ import annotations
@@ -29,8 +30,7 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS ix_calls_company_started ON calls (company, started_at)",
     "CREATE INDEX IF NOT EXISTS ix_calls_company_slot "
     "ON calls (company, local_dow, local_hour, hold_seconds)",
-    "CREATE INDEX IF NOT EXISTS ix_calls_number "
-    "ON calls (number, company, outcome, hold_seconds)",
+    "CREATE INDEX IF NOT EXISTS ix_calls_number ON calls (number, company, outcome, hold_seconds)",
     "CREATE INDEX IF NOT EXISTS ix_calls_hour ON calls (local_hour, hold_seconds)",
     "CREATE INDEX IF NOT EXISTS ix_calls_open ON calls (ended_at) WHERE ended_at IS NULL",
     "CREATE INDEX IF NOT EXISTS ix_ivr_steps_call ON ivr_steps (call_id)",
@@ -39,6 +39,40 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS ix_flows_company ON call_flows (company, intent, digits)",
     "CREATE INDEX IF NOT EXISTS ix_notifications_call ON notifications (call_id)",
 )
+
+
+# Full-text search over each call (company, number, intent, cause, menu prompts, transcript):
+# one document per call, rowid = calls.id, so `holdslayer history --search` stays fast on a
+# big history and pruning a call is a rowid delete.
+SEARCH_DDL = (
+    "CREATE VIRTUAL TABLE call_search USING fts5(body, tokenize='unicode61 remove_diacritics 2')"
+)
+_SEARCH_DOC = (
+    "SELECT c.id, c.company || ' ' || c.number || ' ' || c.intent || ' ' || c.target || ' ' || "
+    "c.cause || ' ' || "
+    "COALESCE((SELECT group_concat(s.transcript, ' ') FROM ivr_steps s "
+    "WHERE s.call_id = c.call_id), '') || ' ' || "
+    "COALESCE((SELECT group_concat(t.text, ' ') FROM transcript_chunks t "
+    "WHERE t.call_id = c.call_id), '') FROM calls c"
+)
+
+
+def reindex_call(conn: Connection, call_id: str) -> None:
+    """Rebuild one call's search document (after any text about it changed)."""
+    row_id = conn.execute(text("SELECT id FROM calls WHERE call_id = :c"), {"c": call_id}).scalar()
+    if row_id is None:
+        return
+    conn.execute(text("DELETE FROM call_search WHERE rowid = :id"), {"id": row_id})
+    conn.execute(
+        text(f"INSERT INTO call_search (rowid, body) {_SEARCH_DOC} WHERE c.id = :id"),
+        {"id": row_id},
+    )
+
+
+def rebuild_search(conn: Connection) -> None:
+    """Index every call (a new or upgraded file, or after a bulk import)."""
+    conn.exec_driver_sql("DELETE FROM call_search")
+    conn.exec_driver_sql(f"INSERT INTO call_search (rowid, body) {_SEARCH_DOC}")
 
 
 def _columns(conn: Connection, table: str) -> set[str]:
@@ -122,6 +156,9 @@ def migrate(conn: Connection) -> int:
             version += 1
     for ddl in INDEXES:
         conn.exec_driver_sql(ddl)
+    if "call_search" not in _table_names(conn):
+        conn.exec_driver_sql(SEARCH_DDL)
+        rebuild_search(conn)
     conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
     return found
 

@@ -109,6 +109,10 @@ def test_v1_file_upgrades_without_losing_rows(db_path: Path) -> None:
         assert old3["outcome"] == "interrupted"
         assert old3["ended_at"] == pytest.approx(TUESDAY_10 + 2 * 86400 + 3)
         assert len(store.list_calls(limit=10)) == 3
+        # the search index was built from the old rows: menu prompt, transcript, company
+        assert [c["call_id"] for c in store.list_calls(search="billing pre")] == ["old-1"]
+        assert [c["call_id"] for c in store.list_calls(search="DANA")] == ["old-1"]
+        assert [c["call_id"] for c in store.list_calls(search="telco")] == ["old-3"]
         assert store.company_name("acme bank") == "Acme Bank"  # companies backfilled
         # the new tables work on the upgraded file
         store.add_recording("old-1", TUESDAY_10 + 905, path="/r/old-1.wav", kind="mixed")
@@ -144,3 +148,8 @@ def test_prune_keeps_newest(store: HistoryStore) -> None:
     assert [c["call_id"] for c in store.list_calls()] == ["c4", "c3"]
     with store.read() as conn:
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM transcript_chunks").scalar() == 2
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM call_search").scalar() == 2
+    # FTS syntax typed by a user is plain words, never an error
+    assert store.list_calls(search='hi OR "x" NEAR(') == []
+    assert len(store.list_calls(search='"hi" acme*')) == 2
+    assert store.list_calls(search="!!!") == []
