@@ -8,6 +8,7 @@ import re
 import selectors
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 HERE = Path(__file__).resolve().parent
@@ -96,9 +98,11 @@ def start_simulator(tmp_path: Path) -> Iterator[Callable[..., RunningSimulator]]
 
 
 def build_scenario(
-    path: Path, digits: str, first_pause_ms: int = 1000, gap_ms: int = 300, wait_ms: int = 3000
+    path: Path, digits: str, first_pause_ms: int = 1000, gap_ms: int = 300, wait_ms: int = 3000,
+    media: str = "",
 ) -> Path:
-    """A SIPp caller that sends ``digits`` as SIP INFO, waits, then hangs up."""
+    """A SIPp caller that plays ``media`` (an ``<nop>`` XML action, see :func:`pcap_action`),
+    sends ``digits`` as SIP INFO, waits, then hangs up."""
     text = SCENARIO_TEMPLATE.read_text()
     block = re.search(r"<!--INFO-->(.*)<!--/INFO-->", text, re.S)
     assert block is not None
@@ -108,8 +112,11 @@ def build_scenario(
         for i, d in enumerate(digits)
     )
     text = text[: block.start()] + infos + text[block.end():]
-    text = (text.replace("@FIRST_PAUSE_MS@", str(first_pause_ms))
-            .replace("@WAIT_MS@", str(wait_ms)).replace("@BYE_CSEQ@", str(2 + len(digits))))
+    for key, value in {
+        "@FIRST_PAUSE_MS@": str(first_pause_ms), "@WAIT_MS@": str(wait_ms),
+        "@MEDIA@": media, "@BYE_CSEQ@": str(2 + len(digits)),
+    }.items():
+        text = text.replace(key, value)
     path.write_text(text)
     return path
 
@@ -134,3 +141,30 @@ def run_sipp(
     cmd = sipp_cmd(scenario, port, user, calls, timeout)
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 15,
                           cwd=scenario.parent)
+
+
+def pcap_action(pcap: Path) -> str:
+    """Play a pcap's RTP (e.g. SIPp's RFC 2833 digit captures) to the callee's media port."""
+    return f'<nop><action><exec play_pcap_audio="{pcap}"/></action></nop>'
+
+
+def rtp_stream_action(wav: Path) -> str:
+    """Stream a mu-law WAV as PCMU RTP (SIPp's rtp_stream), once."""
+    return f'<nop><action><exec rtp_stream="{wav},1,0"/></action></nop>'
+
+
+def write_mulaw_wav(path: Path, pcm16: np.ndarray, rate: int = 8000) -> Path:
+    """G.711 mu-law WAV (format tag 7), what SIPp's rtp_stream sends as PCMU."""
+    x = np.clip(pcm16.astype(np.int32), -32635, 32635)
+    sign = np.where(x < 0, 0x80, 0)
+    mag = np.abs(x) + 0x84
+    exponent = np.floor(np.log2(mag)).astype(np.int32) - 7
+    mantissa = (mag >> (exponent + 3)) & 0x0F
+    ulaw = (~(sign | (exponent << 4) | mantissa)) & 0xFF
+    data = ulaw.astype(np.uint8).tobytes()
+    header = struct.pack(
+        "<4sI4s4sIHHIIHHH4sI", b"RIFF", 38 + len(data), b"WAVE", b"fmt ", 18, 7, 1,
+        rate, rate, 1, 8, 0, b"data", len(data),
+    )
+    path.write_bytes(header + data)
+    return path
