@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 HOLD_SECONDS_ENV = "HOLDSLAYER_SIM_HOLD_SECONDS"
@@ -48,6 +49,20 @@ def _fail(msg: str, code: int) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    stop = {"requested": False}
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop["requested"] = True
+
+    old = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return _run(args, lambda: stop["requested"])
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
+def _run(args: argparse.Namespace, stop_requested: Callable[[], bool]) -> int:
     from engine.simulator.audio_files import AudioFileError
     from engine.simulator.company import CompanyError, load_company
     from engine.simulator.ground_truth import GroundTruthLog
@@ -73,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
     renderer = PromptRenderer(Synthesizer())
     try:
         for prompt in company.prompts():  # before "ready": the first call must not wait
+            if stop_requested():
+                return 0
             renderer.render(prompt)
     except (SynthesisError, AudioFileError, OSError) as exc:
         return _fail(f"{company.source}: cannot prepare prompts: {exc}", 2)
@@ -92,12 +109,6 @@ def run(args: argparse.Namespace) -> int:
         pj_log_level=args.pj_log_level,
     )
     agent = SimulatorAgent(company, renderer.render, log, opts)
-    stop = {"requested": False}
-
-    def request_stop(signum: int, frame: object) -> None:
-        stop["requested"] = True
-
-    old = {s: signal.signal(s, request_stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         try:
             port = agent.start()
@@ -110,12 +121,11 @@ def run(args: argparse.Namespace) -> int:
             "slug": company.slug,
         }
         print(json.dumps(ready), file=ready_out, flush=True)
-        agent.run(lambda: stop["requested"])
+        agent.run(stop_requested)
     finally:
         agent.shutdown()
         log.write("stopped", calls=agent.calls_seen)
         log.close()
+        os.dup2(ready_out.fileno(), sys.stdout.fileno())  # give the caller its stdout back
         ready_out.close()
-        for s, handler in old.items():
-            signal.signal(s, handler)
     return 0

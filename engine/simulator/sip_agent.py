@@ -157,21 +157,39 @@ class CallSession:
             self.flow.caller_hung_up(f"{ci.lastStatusCode} {ci.lastReason}".strip())
 
     def on_media(self) -> None:
+        """Connect (or, after a re-INVITE moved the stream, reconnect) our ports to the call's
+        audio. A port id from a stream that is gone must never reach the bridge: pjsua would
+        assert and abort the process."""
         if self.disconnected or self.call is None:
             return
         ci = self.call.getInfo()
+        audio_index = None
         for i, mi in enumerate(ci.media):
-            if (
-                mi.type == pj.PJMEDIA_TYPE_AUDIO
-                and mi.status == pj.PJSUA_CALL_MEDIA_ACTIVE
-                and self.audio is None
+            if mi.type == pj.PJMEDIA_TYPE_AUDIO and mi.status in (
+                pj.PJSUA_CALL_MEDIA_ACTIVE, pj.PJSUA_CALL_MEDIA_REMOTE_HOLD,
+                pj.PJSUA_CALL_MEDIA_LOCAL_HOLD,
             ):
-                self.audio = self.call.getAudioMedia(i)
-                fmt = pj.MediaFormatAudio()
-                fmt.init(pj.PJMEDIA_FORMAT_PCM, TAP_RATE, 1, TAP_PTIME_US, 16)
-                self.tap = _CallerTap()
-                self.tap.createPort(f"tap{self.number}", fmt)
-                self.audio.startTransmit(self.tap)
+                audio_index = i
+                break
+        if audio_index is None:
+            self.audio = None  # media removed: the bridge already dropped its connections
+            return
+        audio = self.call.getAudioMedia(audio_index)
+        if self.audio is not None and audio.getPortId() == self.audio.getPortId():
+            return
+        self.audio = audio
+        if self.tap is None:
+            fmt = pj.MediaFormatAudio()
+            fmt.init(pj.PJMEDIA_FORMAT_PCM, TAP_RATE, 1, TAP_PTIME_US, 16)
+            self.tap = _CallerTap()
+            self.tap.createPort(f"tap{self.number}", fmt)
+        audio.startTransmit(self.tap)
+        if self.player is not None:
+            self.player.startTransmit(audio)
+        if self.music_on is not None:
+            self.music[self.music_on].startTransmit(audio)
+        if self.recorder is not None:
+            audio.startTransmit(self.recorder)
 
     def on_dtmf(self, digit: str, method: str) -> None:
         self.flow.digit(digit, method)
