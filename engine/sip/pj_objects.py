@@ -1,0 +1,144 @@
+"""pjsua2 subclasses. Every object here is created, used and dropped on the engine thread,
+except the media-port callbacks, which pjsua2 runs on its media clock thread: those only
+copy bytes into an :class:`AudioTap` or out of a :class:`PcmSource` buffer.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pjsua2 as pj
+
+from engine.sip.audio_tap import FRAME_BYTES, AudioTap
+
+if TYPE_CHECKING:
+    from engine.sip.engine import SipEngine
+
+_SILENCE = bytes(FRAME_BYTES)
+
+
+def pcm_format() -> pj.MediaFormatAudio:
+    fmt = pj.MediaFormatAudio()
+    fmt.init(pj.PJMEDIA_FORMAT_PCM, 16000, 1, 20000, 16)
+    return fmt
+
+
+class TapPort(pj.AudioMediaPort):
+    """Receives whatever the conference bridge transmits to it and hands it to an AudioTap."""
+
+    def __init__(self, tap: AudioTap) -> None:
+        super().__init__()
+        self.tap = tap
+
+    def onFrameReceived(self, frame: pj.MediaFrame) -> None:  # noqa: N802 (pjsua2 API)
+        try:
+            if frame.size:
+                self.tap.push(bytes(frame.buf))
+        except Exception:  # never let an exception cross into pjsua2's media thread
+            pass
+
+
+class PcmSource:
+    """Thread-safe queue of PCM clips to play into a call, with per-clip completion callbacks."""
+
+    def __init__(self) -> None:
+        self._clips: collections.deque[list] = collections.deque()  # [bytes, offset, on_done]
+        self._lock = threading.Lock()
+
+    def enqueue(self, pcm: np.ndarray, on_done: Callable[[], None] | None = None) -> None:
+        data = np.asarray(pcm, dtype="<i2").tobytes()
+        with self._lock:
+            self._clips.append([data, 0, on_done])
+
+    def clear(self) -> None:
+        with self._lock:
+            clips, self._clips = list(self._clips), collections.deque()
+        for clip in clips:
+            if clip[2]:
+                clip[2]()
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return bool(self._clips)
+
+    def next_frame(self) -> bytes | None:
+        """640 bytes of queued audio, or None when idle."""
+        done: list[Callable[[], None]] = []
+        with self._lock:
+            if not self._clips:
+                return None
+            out = bytearray()
+            while self._clips and len(out) < FRAME_BYTES:
+                clip = self._clips[0]
+                take = clip[0][clip[1]: clip[1] + FRAME_BYTES - len(out)]
+                out += take
+                clip[1] += len(take)
+                if clip[1] >= len(clip[0]):
+                    self._clips.popleft()
+                    if clip[2]:
+                        done.append(clip[2])
+        for cb in done:
+            cb()
+        return bytes(out.ljust(FRAME_BYTES, b"\0"))
+
+
+class SourcePort(pj.AudioMediaPort):
+    """Feeds a call with queued PCM (speech, prompts, in-band DTMF); silence when idle.
+
+    It is connected to the call as soon as media is up, which also keeps RFC 2833 digits
+    flowing (pjsua2 silently drops them while the call's audio is connected to nothing)."""
+
+    def __init__(self, source: PcmSource) -> None:
+        super().__init__()
+        self.source = source
+
+    def onFrameRequested(self, frame: pj.MediaFrame) -> None:  # noqa: N802 (pjsua2 API)
+        try:
+            data = self.source.next_frame() or _SILENCE
+            frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
+            frame.buf = pj.ByteVector(data)
+            frame.size = len(data)
+        except Exception:
+            pass
+
+
+class PjCall(pj.Call):
+    """Forwards pjsua2 call callbacks (engine thread) to the engine by call id."""
+
+    def __init__(self, engine: SipEngine, call_id: str, acc: pj.Account,
+                 pj_call_id: int = pj.PJSUA_INVALID_ID) -> None:
+        super().__init__(acc, pj_call_id)
+        self.engine = engine
+        self.call_id = call_id
+
+    def onCallState(self, prm: pj.OnCallStateParam) -> None:  # noqa: N802
+        self.engine._on_call_state(self.call_id)
+
+    def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:  # noqa: N802
+        self.engine._on_call_media_state(self.call_id)
+
+    def onCallTransferStatus(self, prm: pj.OnCallTransferStatusParam) -> None:  # noqa: N802
+        self.engine._on_transfer_status(self.call_id, prm.statusCode, prm.reason, prm.finalNotify)
+
+    def onDtmfDigit(self, prm: pj.OnDtmfDigitParam) -> None:  # noqa: N802
+        self.engine._on_dtmf_received(self.call_id, prm.digit, int(prm.method))
+
+
+class PjAccount(pj.Account):
+    """Reports registration state; answers or declines incoming calls through the engine."""
+
+    def __init__(self, engine: SipEngine, name: str) -> None:
+        super().__init__()
+        self.engine = engine
+        self.name = name
+
+    def onRegState(self, prm: pj.OnRegStateParam) -> None:  # noqa: N802
+        self.engine._on_reg_state(self, int(prm.code), str(prm.reason), int(prm.expiration))
+
+    def onIncomingCall(self, prm: pj.OnIncomingCallParam) -> None:  # noqa: N802
+        self.engine._on_incoming_call(self, prm.callId)
