@@ -300,4 +300,5 @@ class CallFlow:
         rendered = self._play(node.greeting, listen)
         # media.play() has connected the player to the call: the person starts talking now.
         self._log("agent_speaking", node=node.id, agent=node.agent_name,
-                       text=node.greeting.text, duration=round(rendered.duration, 3))
+                  text=node.greeting.text, duration=round(rendered.duration, 3),
+                  voice_after=round(rendered.lead_silence, 3))

@@ -62,6 +62,13 @@ class RenderedPrompt:
     prompt: Prompt
     path: Path
     duration: float
+    lead_silence: float = 0.0  # seconds before the first audible sample
+
+
+def _lead_silence(path: Path, threshold: int = 300) -> float:
+    pcm, rate = read_wav(path)
+    loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) > threshold)
+    return float(loud[0]) / rate if loud.size else 0.0
 
 
 class PromptRenderer:
@@ -96,6 +103,6 @@ class PromptRenderer:
                 pcm, rate = read_wav(src)
                 chunks.append(resample(pcm, rate, BRIDGE_RATE))
             write_wav(path, np.concatenate(chunks) if chunks else np.zeros(0, np.int16))
-        done = RenderedPrompt(prompt, path, wav_duration(path))
+        done = RenderedPrompt(prompt, path, wav_duration(path), _lead_silence(path))
         self._done[prompt] = done
         return done

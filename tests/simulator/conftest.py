@@ -100,9 +100,11 @@ def start_simulator(tmp_path: Path) -> Iterator[Callable[..., RunningSimulator]]
 def build_scenario(
     path: Path, digits: str, first_pause_ms: int = 1000, gap_ms: int = 300, wait_ms: int = 3000,
     media: str = "",
+    sdp_port: int | None = None,
 ) -> Path:
     """A SIPp caller that plays ``media`` (an ``<nop>`` XML action, see :func:`pcap_action`),
-    sends ``digits`` as SIP INFO, waits, then hangs up."""
+    sends ``digits`` as SIP INFO, waits, then hangs up. ``sdp_port`` makes the callee send its
+    RTP to a port the test listens on instead of SIPp's."""
     text = SCENARIO_TEMPLATE.read_text()
     block = re.search(r"<!--INFO-->(.*)<!--/INFO-->", text, re.S)
     assert block is not None
@@ -117,6 +119,8 @@ def build_scenario(
         "@MEDIA@": media, "@BYE_CSEQ@": str(2 + len(digits)),
     }.items():
         text = text.replace(key, value)
+    if sdp_port is not None:
+        text = text.replace("m=audio [media_port]", f"m=audio {sdp_port}")
     path.write_text(text)
     return path
 
@@ -168,3 +172,10 @@ def write_mulaw_wav(path: Path, pcm16: np.ndarray, rate: int = 8000) -> Path:
     )
     path.write_bytes(header + data)
     return path
+
+
+def ulaw_decode(data: bytes) -> np.ndarray:
+    u = ~np.frombuffer(data, np.uint8).astype(np.int32) & 0xFF
+    sign, exponent, mantissa = u & 0x80, (u >> 4) & 0x07, u & 0x0F
+    mag = (((mantissa << 3) + 0x84) << exponent) - 0x84
+    return np.where(sign, -mag, mag).astype(np.int16)
