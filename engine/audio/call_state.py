@@ -29,7 +29,7 @@ class DetectorSettings:
     hold_window_s: float = 6.0  # look back this far for music
     hold_music_s: float = 4.0  # ... and call it hold once this much of it is music
     speech_end_s: float = 0.5  # a segment ends after this much non-speech
-    episode_gap_s: float = 1.2  # segments closer than this (no music between) are one turn
+    episode_gap_s: float = 0.8  # segments closer than this (no music between) are one turn
     turn_wait_s: float = 1.2  # silence after a turn that says "a person waiting for you"
     repeat_check_frames: int = 40  # 0.8 s of speech to fingerprint against memory
     partial_stt_at_s: tuple[float, ...] = (0.6, 1.0, 1.4, 1.9, 2.5, 3.2, 4.2)
@@ -195,14 +195,16 @@ class CallStateDetector:
             ep.music_after_s += 0.02
             if ep.music_after_s >= 1.0 and not ep.recorded:
                 ep.recorded = "music came back after it"
-        elif info.label == Label.SILENCE:
-            ep.quiet_after_s += 0.02
+        elif info.label == Label.SILENCE and not info.voiced and info.rms_dbfs < -50:
+            ep.quiet_after_s += 0.02  # webrtcvad hears quiet music that the level misses
         if ep.music_after_s + ep.quiet_after_s > 8.0:
             self._close(ep)
             self._episode = None
 
     def _same_turn(self, ep: Episode) -> bool:
         """A pause inside one turn (no music crept in) continues it."""
+        if ep.recorded or ep.repeat is not None:
+            return False  # a person can start right after an announcement ends
         gap = ep.quiet_after_s + ep.music_after_s
         return ep.music_after_s < 0.3 and gap <= self.s.episode_gap_s
 
@@ -257,7 +259,11 @@ class CallStateDetector:
     # -- speech to text --------------------------------------------------------------------
 
     def _maybe_partial(self, ep: Episode) -> None:
+        # partials buy speed only where a person may appear: menus before hold get one
+        # transcript at their end, which is all the navigator needs
         if self.phase == "human" or ep.repeat is not None:
+            return
+        if self.phase == "start" and self.hold_since is None and ep.start < 20.0:
             return
         age = len(ep.fp) * 0.02
         due = self.s.partial_stt_at_s
@@ -337,7 +343,9 @@ class CallStateDetector:
             and ep.speech_s >= 0.4
         )
         if waited and self.phase == "hold":
-            if ep.text_final and cues is not None and cues.recorded < 1.0:
+            # the final transcript may still be on its way; a partial without a recording's
+            # words is enough once the voice has stopped and no music came back
+            if cues is not None and cues.recorded < 1.0:
                 return self._declare(t, ep, "spoke, then waited for an answer", 0.8)
             if self.stt_degraded:
                 return self._declare(t, ep, "spoke, then waited (no transcript: STT down)", 0.6)

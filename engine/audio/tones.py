@@ -40,4 +40,6 @@ def tone_kind(power: np.ndarray, rate: int, n_fft: int) -> tuple[str, float, int
         return "ringback", purity, peaks[0]
     if DTMF_LOW[0] <= hz[0] <= DTMF_LOW[1] and DTMF_HIGH[0] <= hz[1] <= DTMF_HIGH[1]:
         return "dtmf", purity, peaks[0]
+    if purity < 0.97:  # music's sustained notes reach 0.9; a beep is purer
+        return "", purity, peaks[0]
     return "beep", purity, peaks[0]  # any other pure tone: beeps, dial / busy tones, SIT tones

@@ -56,7 +56,7 @@ _RECORDED = [
     (r"\bthis call (may|will) be (recorded|monitored)|quality (assurance|and training)", 2.0,
      "recording notice"),
     (r"\b(main menu|menu options|have changed|para español|to repeat (these|this))", 2.0, "menu"),
-    (r"\bthank you for (calling|your patience|holding|waiting)\b(?!,? (this|my))", 0.8,
+    (r"\bthank you for (calling|your patience|holding|waiting)\b(?!,? (this|my))", 1.0,
      "stock thank-you"),
 ]  # fmt: skip
 

@@ -1,0 +1,103 @@
+"""The promises a user relies on, on real recordings through a phone line: hold music and
+its announcements never raise "a person is here"; a person after hold does, soon after their
+first word; every decision says why."""
+
+import numpy as np
+import pytest
+
+from engine.audio.announcement_memory import AnnouncementMemory
+from engine.audio.replay import replay, timed
+from engine.speech.stt import SttError
+from engine.speech.tts import synthesize
+
+from .conftest import silence
+
+
+def _hold_loop(music, announcements, minutes: float, period_s: float = 30.0) -> np.ndarray:
+    parts, pos, i = [], 0, 0
+    while sum(len(p) for p in parts) < minutes * 60 * 16000:
+        parts.append(music[pos : pos + int(period_s * 16000)])
+        pos = (pos + int(period_s * 16000)) % (len(music) - int(period_s * 16000))
+        parts += [silence(0.4), announcements[i % len(announcements)], silence(0.4)]
+        i += 1
+    return np.concatenate(parts)
+
+
+def test_hold_with_repeating_announcements_never_alarms(music, prompts, line, whisper):
+    anns = [prompts("queue-periodic-announce"), prompts("queue-thankyou")]
+    audio = line(np.concatenate([prompts("pls-hold-while-try"), _hold_loop(music, anns, 3.0)]))
+    res = replay(audio, timed(whisper))
+    assert res.first("human") is None
+    hold = res.first("hold")
+    assert hold is not None and hold.t < 8.0
+    assert "cue" in hold.evidence
+
+
+def test_person_after_hold_is_detected_by_their_words(music, prompts, line, whisper):
+    hold = _hold_loop(music, [prompts("queue-periodic-announce")], 1.0)
+    person = synthesize("Hi, this is Dana, how can I help you?")
+    audio = line(np.concatenate([hold, silence(0.6), person, silence(4)]))
+    onset = (len(hold) + 0.6 * 16000) / 16000
+    res = replay(audio, timed(whisper))
+    human = res.first("human")
+    assert human is not None, [d.evidence for d in res.decisions]
+    assert onset <= human.t <= onset + 4.0
+    assert human.evidence["rule"] == "words of a person"
+    assert "this is" in human.evidence["text"].lower()
+
+
+def test_real_person_reading_after_hold_is_detected_by_turn_taking(
+    music, line, read_speech, whisper
+):
+    audio_read, _ = read_speech[1]  # "he was not an ill disposed young man": no greeting words
+    hold = music[: 16000 * 40]
+    audio = line(np.concatenate([hold, silence(0.8), audio_read, silence(5)]))
+    onset = 40.8
+    res = replay(audio, timed(whisper))
+    human = res.first("human")
+    assert human is not None and human.t >= onset
+    assert human.evidence["rule"].startswith("spoke, then waited")
+
+
+def test_announcement_heard_on_an_earlier_call_is_vetoed_by_fingerprint(music, prompts, line):
+    ann = prompts("queue-periodic-announce")
+    # without memory, acoustics alone (no STT) take an announcement followed by silence
+    # for a person who waits: only the memory can stop that alarm
+    first = replay(line(np.concatenate([music[: 16000 * 20], ann, silence(4)]), seed=1), None)
+    assert first.first("human") is not None
+    # an earlier call to the same company heard it (music came back after it)...
+    earlier = AnnouncementMemory()
+    replay(line(np.concatenate([music[: 16000 * 10], ann, music[: 16000 * 10]]), seed=2), None,
+           memory=earlier)  # fmt: skip
+    assert len(earlier) == 1
+    # ... and its exported memory, loaded on the next call, vetoes the replay
+    memory = AnnouncementMemory(known=earlier.export())
+    second = replay(line(np.concatenate([music[: 16000 * 20], ann, silence(4)]), seed=3), None,
+                    memory=memory)  # fmt: skip
+    assert second.first("human") is None
+
+
+def test_failing_stt_degrades_to_acoustics_and_still_hears_the_person(music, line, read_speech):
+    def broken(_audio):
+        raise SttError("server down")
+
+    audio_read, _ = read_speech[0]
+    audio = line(np.concatenate([music[: 16000 * 30], silence(0.5), audio_read, silence(5)]))
+    res = replay(audio, broken)
+    human = res.first("human")
+    assert human is not None and human.t > 30.5
+    assert "STT down" in human.evidence["rule"]
+    assert human.confidence < 0.8  # says it is less sure
+
+
+@pytest.mark.parametrize("seed", [0])
+def test_decisions_carry_their_evidence(music, prompts, line, whisper, seed):
+    person = synthesize("Thanks for holding, my name is Sam. Can I have your account number?")
+    audio = line(np.concatenate([music[: 16000 * 20], silence(0.5), person, silence(4)]), seed)
+    res = replay(audio, timed(whisper))
+    human = res.first("human")
+    assert human is not None
+    for key in ("rule", "episode_start", "speech_s", "repeat_best_ber", "text", "cues",
+                "hold_since", "music_before_s"):  # fmt: skip
+        assert key in human.evidence
+    assert human.evidence["hold_since"] is not None and human.evidence["music_before_s"] > 3

@@ -1,0 +1,49 @@
+import collections
+
+import numpy as np
+
+from engine.audio.frame_classifier import FRAME, FrameClassifier, Label
+
+
+def _labels(audio: np.ndarray) -> collections.Counter:
+    clf = FrameClassifier()
+    n = len(audio) // FRAME
+    return collections.Counter(clf.process(audio[i * FRAME : (i + 1) * FRAME], i * 0.02).label
+                               for i in range(n))  # fmt: skip
+
+
+def _share(c: collections.Counter, *labels: Label) -> float:
+    return sum(c[lb] for lb in labels) / sum(c.values())
+
+
+def test_real_hold_music_is_music_not_speech(music, line):
+    c = _labels(line(music[: 16000 * 60]))
+    assert _share(c, Label.SPEECH) < 0.02
+    assert _share(c, Label.MUSIC, Label.TONE) > 0.7
+
+
+def test_real_ivr_prompt_is_speech(prompts, line):
+    c = _labels(line(prompts("basic-pbx-ivr-main")))
+    assert _share(c, Label.SPEECH) > 0.75
+
+
+def test_real_read_speech_is_speech(read_speech, line):
+    audio = np.concatenate([a for a, _ in read_speech[:3]])
+    assert _share(_labels(line(audio)), Label.SPEECH) > 0.75
+
+
+def test_us_ringback_is_ringback_and_its_gaps_silence(line):
+    t = np.arange(16000 * 6) / 16000
+    tone = 0.2 * (np.sin(2 * np.pi * 440 * t) + np.sin(2 * np.pi * 480 * t)) * (t < 2)
+    c = _labels(line(np.round(tone * 32767).astype(np.int16)))
+    assert c[Label.RINGBACK] / 100 > 0.85  # of the 2 s of tone
+    assert c[Label.SILENCE] / 200 > 0.9  # of the 4 s gap
+
+
+def test_dtmf_digit_is_a_tone_within_200_ms(line):
+    t = np.arange(16000) / 16000
+    tone = 0.2 * (np.sin(2 * np.pi * 770 * t) + np.sin(2 * np.pi * 1336 * t))
+    audio = line(np.round(tone * 32767).astype(np.int16))
+    clf = FrameClassifier()
+    labels = [clf.process(audio[i * FRAME : (i + 1) * FRAME], i * 0.02).label for i in range(50)]
+    assert all(lb == Label.TONE for lb in labels[10:])

@@ -1,0 +1,46 @@
+import pytest
+
+from engine.audio.transcript_cues import parse_queue, score
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thank you for calling Acme, this is Dana, how can I help you?",
+        "Hi, my name is Sam. Can I have your account number?",
+        "Good afternoon, you're speaking with Lena. What can I do for you?",
+    ],
+)
+def test_a_persons_opening_scores_human(text):
+    cues = score(text)
+    assert cues.human >= 2.0 and cues.recorded < cues.human
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Your call is important to us. Please stay on the line.",
+        "All of our representatives are currently busy.",
+        "I'm sorry, that is not a valid option. Please try again.",
+        "This is a recorded message. For billing, press 1.",
+        "Thank you for calling First Bank. You are caller number 7.",
+    ],
+)
+def test_recordings_never_score_as_a_person(text):
+    cues = score(text)
+    assert cues.human < 2.0 or cues.recorded >= cues.human
+
+
+def test_queue_position_and_wait_in_words_or_digits():
+    q = parse_queue(
+        "You are caller number seven. The estimated wait time is approximately 15 minutes."
+    )
+    assert q == {"position": 7, "wait_minutes": 15}
+    assert parse_queue("There are 3 calls ahead of you.")["position"] == 3
+    assert parse_queue("You are next.")["position"] == 1
+
+
+def test_callback_offer_with_its_key():
+    q = parse_queue("To receive a call back instead of waiting on hold, press 1 now.")
+    assert q["callback_offer"] is True and q["callback_key"] == "1"
+    assert parse_queue("Thank you for your patience.") == {}
