@@ -34,6 +34,9 @@ from engine.simulator.prompts import Prompt, RenderedPrompt
 
 log = logging.getLogger(__name__)
 
+# The pjsua2-python wheel is built with PJSUA_MAX_CALLS = 4: a higher maxCalls is silently
+# clamped, and pjsua answers a fifth simultaneous INVITE with 486 Busy Here by itself.
+MAX_CONCURRENT_CALLS = 4
 TAP_RATE = 16000
 TAP_PTIME_US = 20000
 DTMF_METHODS = {pj.PJSUA_DTMF_METHOD_RFC2833: "rfc2833", pj.PJSUA_DTMF_METHOD_SIP_INFO: "info"}
@@ -313,7 +316,7 @@ class SimulatorAgent:
             cfg = pj.EpConfig()
             cfg.uaConfig.threadCnt = 0
             cfg.uaConfig.mainThreadOnly = True
-            cfg.uaConfig.maxCalls = 32
+            cfg.uaConfig.maxCalls = MAX_CONCURRENT_CALLS
             cfg.uaConfig.userAgent = f"HoldSlayer-Simulator ({self.company.name})"
             cfg.medConfig.noVad = True
             cfg.medConfig.ecTailLen = 0

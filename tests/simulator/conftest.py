@@ -132,8 +132,8 @@ def sipp_cmd(
     if sipp is None:
         pytest.skip("sipp is not installed (apt-get install sip-tester)")
     return [
-        sipp, f"127.0.0.1:{port}", "-sf", str(scenario), "-m", str(calls), "-l", str(calls),
-        "-r", str(calls), "-s", user, "-i", "127.0.0.1", "-p", str(free_udp_port()),
+        sipp, f"127.0.0.1:{port}", "-sf", str(scenario), "-m", str(calls), "-r", str(calls),
+        "-l", str(min(calls, 4)), "-s", user, "-i", "127.0.0.1", "-p", str(free_udp_port()),
         "-mp", str(free_udp_port()), "-nostdin", "-timeout", f"{int(timeout)}s",
         "-timeout_error", "-trace_err", "-error_file", str(scenario.with_suffix(".err")),
     ]

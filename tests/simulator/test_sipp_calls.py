@@ -76,3 +76,29 @@ def test_sigterm_mid_call_hangs_up_and_exits_zero(start_simulator, tmp_path: Pat
     hangup = [e for e in ev if e["event"] == "hangup"]
     assert hangup and hangup[0]["by"] == "simulator" and hangup[0]["reason"] == "shutdown"
     assert ev[-1]["event"] == "stopped"
+
+
+def _fds_and_threads(pid: int) -> tuple[int, int]:
+    proc = Path(f"/proc/{pid}")
+    threads = int(next(ln for ln in (proc / "status").read_text().splitlines()
+                       if ln.startswith("Threads:")).split()[1])
+    return len(list((proc / "fd").iterdir())), threads
+
+
+@pytest.mark.slow
+def test_twenty_calls_four_at_a_time_no_leaks(start_simulator, tmp_path: Path) -> None:
+    sim = start_simulator("telco", "--hold-seconds", "30")
+    warm = build_scenario(tmp_path / "warm.xml", "1", first_pause_ms=300, wait_ms=500)
+    assert run_sipp(warm, sim.port, "x").returncode == 0
+    sim.wait_for(lambda ev: any(e["event"] == "hangup" for e in ev))
+    before = _fds_and_threads(sim.proc.pid)
+    scenario = build_scenario(tmp_path / "many.xml", "1", first_pause_ms=300, wait_ms=1500)
+    done = run_sipp(scenario, sim.port, "x", calls=20, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    ev = sim.wait_for(lambda ev: sum(e["event"] == "hangup" for e in ev) == 21)
+    assert sim.proc.poll() is None
+    assert {e["call"] for e in ev if e["event"] == "node" and e["node"] == "queue"} == set(
+        range(1, 22)
+    )
+    after = _fds_and_threads(sim.proc.pid)
+    assert after == before
