@@ -18,6 +18,8 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from engine.notify.settings import NotifySettings
+
 APP_NAME = "holdslayer"
 
 
@@ -111,6 +113,7 @@ class Settings(BaseSettings):
     profile: ProfileSettings = Field(default_factory=ProfileSettings)
     handover: HandoverSettings = Field(default_factory=HandoverSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
 
     @classmethod
     def settings_customise_sources(

@@ -700,6 +700,21 @@ class SipEngine:
             leg.end_reason = f"transferred to {leg.meta.get('transfer_target', '')}"
             self._later(0.0, lambda: self._do_hangup(cmds.Hangup(call_id, leg.end_reason)))
 
+    def _on_transfer_request(self, call_id: str, target: str) -> PjCall | None:
+        """The far end asked us (REFER) to call someone else: do it as a new tracked leg."""
+        leg = self._legs.get(call_id)
+        if leg is None:
+            return None
+        new_id = self.new_call_id()
+        self._prepare_media(new_id)
+        new_leg = self._new_leg(new_id, target, "outbound", leg.dtmf_method.value,
+                                {"transferred_from": call_id})
+        acc = self._direct_acc
+        new_leg.pj_call = PjCall(self, new_id, acc)
+        self.bus.emit(EventType.CALL_STARTED, new_id, uri=target, direction="outbound",
+                      transferred_from=call_id)
+        return new_leg.pj_call
+
     def _on_dtmf_received(self, call_id: str, digit: str, method: int) -> None:
         log.debug("call %s received DTMF %s (method %d)", call_id, digit, method)
 
@@ -806,9 +821,15 @@ class SipEngine:
 
 @contextlib.contextmanager
 def _stdout_to_stderr() -> Iterator[None]:
+    """pjlib's start-up banner: to stderr when pjsua2 logging is asked for, else nowhere."""
     sys.stdout.flush()
     saved = os.dup(1)
-    os.dup2(2, 1)
+    if os.environ.get("HOLDSLAYER_PJ_LOG"):
+        os.dup2(2, 1)
+    else:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
     try:
         yield
     finally:

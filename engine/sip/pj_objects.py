@@ -125,6 +125,13 @@ class PjCall(pj.Call):
     def onCallTransferStatus(self, prm: pj.OnCallTransferStatusParam) -> None:  # noqa: N802
         self.engine._on_transfer_status(self.call_id, prm.statusCode, prm.reason, prm.finalNotify)
 
+    def onCallTransferRequest(self, prm: pj.OnCallTransferRequestParam) -> None:  # noqa: N802
+        new_call = self.engine._on_transfer_request(self.call_id, str(prm.dstUri))
+        if new_call is None:
+            prm.statusCode = 603
+        else:
+            prm.newCall = new_call
+
     def onDtmfDigit(self, prm: pj.OnDtmfDigitParam) -> None:  # noqa: N802
         self.engine._on_dtmf_received(self.call_id, prm.digit, int(prm.method))
 

@@ -1,0 +1,193 @@
+"""``holdslayer call TARGET``: place one call headless and stay until it ends.
+
+With ``--json`` every engine event is one JSON line on stdout (the public event names and
+fields), so scripts can follow a call; human-readable progress otherwise. Errors go to
+stderr with exit status 2 (bad input) or 1 (the call failed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from engine.config import ConfigError, load_settings
+from engine.demo import DemoError
+from engine.events import Event, EventType
+from engine.sip.dtmf import plan_digits
+from engine.sip.engine import SipError
+from engine.sip.targets import InvalidTarget, parse_target
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "call",
+        help="place a call headless (no TUI) and stay on it until it ends",
+        description="Call TARGET: a phone number ((800) 555-1234, +1 800 555 1234, "
+        "1-800-FLOWERS), a sip: URI, or demo:<company> (starts the bundled simulator).",
+    )
+    p.add_argument("target", help="number, sip: URI or demo:<company>")
+    p.add_argument("--digits", default="",
+                   help="DTMF to send once answered; ',' pauses 1 s (e.g. 1,3,,2)")
+    p.add_argument("--digits-delay", type=float, default=1.0,
+                   help="seconds to wait after the answer before sending --digits (default 1)")
+    p.add_argument("--dtmf-method", choices=["rfc2833", "info", "inband"],
+                   help="how to send digits (default from settings: rfc2833)")
+    p.add_argument("--intent", default="", help="what you want from this call")
+    p.add_argument("--company", default="", help="company name for history")
+    p.add_argument("--record", action="store_true", help="record the call")
+    p.add_argument("--json", action="store_true", help="one JSON line per event on stdout")
+    p.add_argument("--levels", action="store_true", help="with --json, include AUDIO_LEVEL")
+    p.add_argument("--max-seconds", type=float, default=0,
+                   help="hang up after this many seconds (0 = stay until the far end hangs up)")
+    p.add_argument("--hangup-after-digits", type=float, default=None, metavar="SECONDS",
+                   help="hang up this many seconds after the last digit was sent")
+    p.add_argument("--demo-hold-seconds", type=float, default=None,
+                   help="demo companies: make their hold this long")
+    p.add_argument("--demo-log", type=Path, default=None,
+                   help="demo companies: write the simulator's ground-truth log here (dir)")
+    p.set_defaults(func=run_call)
+
+
+def _human(event: Event) -> str | None:
+    d = event.data
+    match event.type:
+        case EventType.CALL_STARTED:
+            return f"calling {d.get('target') or d.get('uri')} ({d.get('uri')})"
+        case EventType.CALL_RINGING:
+            return "ringing"
+        case EventType.CALL_ANSWERED:
+            return "answered"
+        case EventType.IVR_DTMF_SENT:
+            return f"pressed {d.get('digits')} ({d.get('method')})"
+        case EventType.HOLD_DETECTED:
+            return "on hold"
+        case EventType.HUMAN_DETECTED:
+            return "a person answered!"
+        case EventType.TRANSCRIPT_CHUNK:
+            return f"  \u201c{d.get('text', '').strip()}\u201d"
+        case EventType.CALL_FAILED:
+            return f"call failed: {d.get('reason')}"
+        case EventType.CALL_ENDED:
+            return f"call ended: {d.get('reason')} after {d.get('duration', 0):.0f} s"
+        case EventType.RECORDING_STOPPED:
+            return f"recording ({d.get('kind')}): {d.get('path')} ({d.get('duration', 0):.1f} s)"
+        case EventType.ENGINE_ERROR | EventType.REGISTRATION_STATE:
+            return str(d.get("message", ""))
+    return None
+
+
+def run_call(args: argparse.Namespace) -> int:
+    from engine.runtime import Runtime
+
+    def fail(msg: str, code: int = 2) -> int:
+        print(f"holdslayer call: error: {msg}", file=sys.stderr)
+        return code
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        return fail(str(exc))
+    try:
+        target = parse_target(args.target, settings.sip.default_country)
+        if args.digits:
+            plan_digits(args.digits)
+    except (InvalidTarget, ValueError) as exc:
+        return fail(str(exc))
+    out_lock = threading.Lock()
+
+    def show(event: Event) -> None:
+        if args.json:
+            if event.type == EventType.AUDIO_LEVEL and not args.levels:
+                return
+            line = event.to_json()
+        else:
+            line = _human(event)
+            if line is None:
+                return
+            line = time.strftime("%H:%M:%S ", time.localtime(event.timestamp)) + line
+        with out_lock:
+            print(line, flush=True)
+
+    rt = Runtime(settings, demo_hold_seconds=args.demo_hold_seconds,
+                 demo_log_dir=args.demo_log)
+    if args.demo_log:
+        args.demo_log.mkdir(parents=True, exist_ok=True)
+    interrupted = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
+    signal.signal(signal.SIGTERM, lambda *_: interrupted.set())
+    try:
+        printer = rt.bus.subscribe(show)
+        try:
+            rt.start()
+        except SipError as exc:
+            return fail(str(exc), 1)
+        events = rt.bus.subscribe_queue(types=[EventType.CALL_ANSWERED, EventType.CALL_ENDED,
+                                               EventType.CALL_FAILED])
+        if settings.sip.registrar and target.kind == "tel":
+            try:
+                rt.engine.wait_registered()
+            except SipError as exc:
+                return fail(str(exc), 1)
+        try:
+            call_id = rt.place_call(target, intent=args.intent, company=args.company,
+                                    record=args.record or None, dtmf_method=args.dtmf_method)
+        except (SipError, DemoError) as exc:
+            return fail(str(exc), 1)
+        status = _follow(rt, call_id, events, args, interrupted)
+        rt.recordings.stop_all()
+        printer.close()  # flush what was already published before we exit
+        return status
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        rt.stop()
+
+
+def _follow(rt, call_id: str, events, args: argparse.Namespace,
+            interrupted: threading.Event) -> int:
+    started = time.monotonic()
+    answered_at: float | None = None
+    digits_future = None
+    digits_done_at: float | None = None
+    hanging_up = False
+    failed = False
+    while True:
+        ev = events.get(timeout=0.1)
+        if ev is not None and ev.call_id == call_id:
+            if ev.type == EventType.CALL_ANSWERED:
+                answered_at = time.monotonic()
+            elif ev.type == EventType.CALL_FAILED:
+                failed = True
+            elif ev.type == EventType.CALL_ENDED:
+                return 1 if failed else 0
+        now = time.monotonic()
+        if answered_at and args.digits and digits_future is None \
+                and now - answered_at >= args.digits_delay:
+            digits_future = rt.engine.send_dtmf(call_id, args.digits, args.dtmf_method)
+        if digits_future is not None and digits_future.done() and digits_done_at is None:
+            digits_done_at = now
+            if digits_future.exception():
+                print(f"holdslayer call: digits not sent: {digits_future.exception()}",
+                      file=sys.stderr)
+        if hanging_up:
+            continue
+        reason = None
+        if interrupted.is_set():
+            reason = "hung up by user (Ctrl-C)"
+        elif args.max_seconds and now - started >= args.max_seconds:
+            reason = f"hung up after --max-seconds {args.max_seconds:g}"
+        elif args.hangup_after_digits is not None and digits_done_at \
+                and now - digits_done_at >= args.hangup_after_digits:
+            reason = "hung up after the digits were sent"
+        if reason:
+            hanging_up = True
+            fut = rt.engine.hangup(call_id, reason)
+            fut.add_done_callback(lambda f: f.exception())  # the call may already be gone
+
+
+def json_dumps(obj: object) -> str:
+    return json.dumps(obj, default=str)

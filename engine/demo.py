@@ -1,0 +1,90 @@
+"""Runs a bundled demo company (the simulator) in a child process on a free loopback port,
+so ``holdslayer call demo:acme_bank`` and the TUI work with no SIP trunk at all."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+class DemoError(RuntimeError):
+    pass
+
+
+def demo_companies() -> list[str]:
+    return sorted(p.stem for p in (ASSETS / "companies").glob("*.yaml"))
+
+
+class DemoCompany:
+    """``with DemoCompany("acme_bank") as demo: dial(demo.uri)``; the child dies with us."""
+
+    def __init__(self, company: str, log_path: str | Path | None = None,
+                 hold_seconds: float | None = None, startup_timeout: float = 120.0) -> None:
+        self.company = company
+        self.log_path = Path(log_path) if log_path else None
+        self.hold_seconds = hold_seconds
+        self.startup_timeout = startup_timeout
+        self.proc: subprocess.Popen[str] | None = None
+        self.ready: dict[str, Any] = {}
+
+    @property
+    def uri(self) -> str:
+        return str(self.ready["uri"])
+
+    def start(self) -> DemoCompany:
+        known = demo_companies()
+        if self.company not in known and not Path(self.company).is_file():
+            raise DemoError(f"no demo company {self.company!r}; bundled: {', '.join(known)}")
+        cmd = [sys.executable, "-m", "engine.cli", "simulate", "--company", self.company,
+               "--port", "0", "--host", "127.0.0.1"]
+        if self.log_path:
+            cmd += ["--log", str(self.log_path)]
+        if self.hold_seconds is not None:
+            cmd += ["--hold-seconds", str(self.hold_seconds)]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, start_new_session=True)
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().strip() if self.proc.stderr else ""
+                raise DemoError(f"demo company {self.company!r} failed to start: {err[-500:]}")
+            ready, _, _ = select.select([self.proc.stdout], [], [], 0.2)
+            if ready:
+                line = self.proc.stdout.readline()
+                if line.strip().startswith("{"):
+                    self.ready = json.loads(line)
+                    return self
+        self.stop()
+        raise DemoError(f"demo company {self.company!r} did not start within "
+                        f"{self.startup_timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(5)
+            except (subprocess.TimeoutExpired, ProcessLookupError):
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait(2)
+        if self.proc:
+            for stream in (self.proc.stdout, self.proc.stderr):
+                if stream:
+                    stream.close()
+
+    def __enter__(self) -> DemoCompany:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,185 @@
+"""Everything a running Hold Slayer needs, wired once: the event bus, the SIP engine,
+history, notifications, recording, demo companies and per-call audio analysis.
+
+The headless CLI and the TUI both build a :class:`Runtime`, so a call placed from either
+behaves the same; a later headless service will too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from engine.config import Settings, data_dir
+from engine.demo import DemoCompany
+from engine.events import Event, EventBus, EventType
+from engine.recording import RecordingService
+from engine.sip.engine import SipEngine, SipError
+from engine.sip.targets import Target, parse_target
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(self, settings: Settings, *, history: bool = True, notify: bool = True,
+                 analyze: bool = True, bus: EventBus | None = None,
+                 demo_hold_seconds: float | None = None,
+                 demo_log_dir: Path | None = None) -> None:
+        self.settings = settings
+        self.bus = bus or EventBus()
+        self.engine = SipEngine(self.bus, settings.sip)
+        self.recordings = RecordingService(self.engine, self.bus, settings.recordings_dir(),
+                                           settings.recording.max_recording_seconds)
+        self.demo_hold_seconds = demo_hold_seconds
+        self.demo_log_dir = demo_log_dir
+        self._demos: dict[str, DemoCompany] = {}
+        self._want_history, self._want_notify, self._want_analyze = history, notify, analyze
+        self.store: Any = None
+        self._closers: list[Any] = []
+        self._analyzers: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._end_sub = None
+
+    def start(self) -> Runtime:
+        self.engine.start()
+        if self.settings.sip.registrar:
+            self.bus.emit(EventType.REGISTRATION_STATE, "", registered=False, code=0,
+                          message=f"registering to {self.settings.sip.registrar}")
+        if self._want_history:
+            self._start_history()
+        if self._want_notify:
+            self._start_notifier()
+        self._end_sub = self.bus.subscribe(self._on_call_end, types=[EventType.CALL_ENDED])
+        return self
+
+    def _start_history(self) -> None:
+        try:
+            from engine.store.database import HistoryStore
+            from engine.store.recorder import HistoryRecorder
+
+            self.store = HistoryStore()
+            self._closers.append(HistoryRecorder(self.bus, self.store))
+        except Exception as exc:  # history is a side service: a call still works without it
+            log.warning("call history is unavailable: %s", exc)
+            self.bus.emit(EventType.ENGINE_ERROR, "", service="history",
+                          message=f"call history is unavailable: {exc}")
+
+    def _start_notifier(self) -> None:
+        notify = self.settings.notify
+        if notify.desktop.enabled and not (
+            os.environ.get("DBUS_SESSION_BUS_ADDRESS") or os.environ.get("DISPLAY")
+        ):
+            # over SSH with no session bus: say so once, instead of failing on every alert
+            notify = notify.model_copy(
+                update={"desktop": notify.desktop.model_copy(update={"enabled": False})})
+            self.bus.emit(EventType.ENGINE_ERROR, "", service="notify",
+                          message="no desktop session (D-Bus): desktop notifications are off; "
+                          "the terminal bell and other configured channels still work")
+        logging.getLogger("desktop_notifier").setLevel(logging.ERROR)
+        try:
+            from engine.notify.service import Notifier
+
+            self._closers.insert(0, Notifier(self.bus, notify, store=self.store))
+        except Exception as exc:
+            log.warning("notifications are unavailable: %s", exc)
+            self.bus.emit(EventType.ENGINE_ERROR, "", service="notify",
+                          message=f"notifications are unavailable: {exc}")
+
+    # ------------------------------------------------------------------ calls
+    def resolve(self, target: str | Target) -> tuple[str, bool, Target]:
+        """(SIP URI, via trunk, parsed target); starts a demo company when asked for one."""
+        t = parse_target(target, self.settings.sip.default_country) \
+            if isinstance(target, str) else target
+        if t.kind == "demo":
+            return self.demo(t.value).uri, False, t
+        uri, via_trunk = self.engine.resolve(t)
+        return uri, via_trunk, t
+
+    def demo(self, company: str) -> DemoCompany:
+        with self._lock:
+            demo = self._demos.get(company)
+            if demo is None or demo.proc is None or demo.proc.poll() is not None:
+                log_path = None
+                if self.demo_log_dir:
+                    log_path = self.demo_log_dir / f"simulator_{company}.jsonl"
+                demo = DemoCompany(company, log_path=log_path,
+                                   hold_seconds=self.demo_hold_seconds).start()
+                self._demos[company] = demo
+            return demo
+
+    def place_call(self, target: str | Target, *, intent: str = "", company: str = "",
+                   record: bool | None = None, dtmf_method: str | None = None) -> str:
+        uri, via_trunk, t = self.resolve(target)
+        company = company or (t.value if t.kind == "demo" else "")
+        call_id = self.engine.new_call_id()
+        self.engine._prepare_media(call_id)
+        if self._want_analyze:
+            self._start_analyzer(call_id, company)
+        self.engine.dial(uri, call_id=call_id, via_trunk=via_trunk, dtmf_method=dtmf_method,
+                         target=t.original, number=t.value if t.kind == "tel" else "",
+                         company=company, intent=intent)
+        if record if record is not None else self.settings.recording.enabled:
+            self.recordings.start_recording(call_id)
+        return call_id
+
+    def _start_analyzer(self, call_id: str, company: str) -> None:
+        try:
+            from engine.audio.analyzer import CallAudioAnalyzer
+        except ImportError:
+            return
+        try:
+            analyzer = CallAudioAnalyzer(self.bus, call_id)
+        except Exception as exc:
+            log.warning("audio analysis unavailable for call %s: %s", call_id, exc)
+            return
+        sub = self.engine.tap(call_id, "remote").subscribe(maxframes=1500)
+
+        def feed() -> None:
+            try:
+                while (frame := sub.get(timeout=1.0)) is not None or not sub.closed:
+                    if frame is not None:
+                        analyzer.feed(frame.pcm, frame.t)
+            except Exception:
+                log.exception("audio analysis failed for call %s; the call goes on", call_id)
+            finally:
+                with contextlib.suppress(Exception):
+                    analyzer.close()
+
+        threading.Thread(target=feed, name=f"analyzer-{call_id}", daemon=True).start()
+        self._analyzers[call_id] = analyzer
+
+    def _on_call_end(self, event: Event) -> None:
+        self._analyzers.pop(event.call_id, None)
+
+    def hangup(self, call_id: str) -> None:
+        with contextlib.suppress(SipError):
+            self.engine.hangup(call_id).result(5)
+
+    # ------------------------------------------------------------------ shutdown
+    def stop(self) -> None:
+        self.recordings.stop_all()
+        self.engine.stop()
+        if self._end_sub:
+            self._end_sub.close()
+        for closer in self._closers:
+            with contextlib.suppress(Exception):
+                closer.close()
+        for demo in self._demos.values():
+            demo.stop()
+        self._demos.clear()
+
+    def __enter__(self) -> Runtime:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def default_log_dir() -> Path:
+    path = data_dir() / "logs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
