@@ -63,7 +63,7 @@ class Event:
         return {
             "event": self.type.value,
             "call_id": self.call_id,
-            "timestamp": round(self.timestamp, 6),
+            "timestamp": self.timestamp,
             "seq": self.seq,
             "data": self.data,
         }

@@ -50,11 +50,11 @@ def normalize_number(text: str, default_country: str = "1") -> str:
     raw = text.strip()
     if not raw:
         raise InvalidTarget("no number given")
+    if "+" in raw[1:]:
+        raise InvalidTarget(f"{raw!r} is not a phone number: '+' may only lead")
     if not _PHONE_CHARS.match(raw):
         bad = sorted({c for c in raw if not re.match(r"[+0-9A-Za-z().\-\s/]", c)})
         raise InvalidTarget(f"{raw!r} is not a phone number: unexpected {''.join(bad)!r}")
-    if "+" in raw[1:]:
-        raise InvalidTarget(f"{raw!r} is not a phone number: '+' may only lead")
     has_plus = raw.startswith("+")
     body = _letters_to_digits(re.sub(r"[().\-\s/+]", "", raw))
     if not body.isdigit():
@@ -64,22 +64,24 @@ def normalize_number(text: str, default_country: str = "1") -> str:
         digits = body
     elif body.startswith("00"):
         digits = body[2:]  # international prefix used in most of the world
-    elif default_country == "1" and len(body) == 11 and body.startswith("1"):
-        digits = body
-    elif default_country == "1" and len(body) == 10:
-        digits = "1" + body
-    elif default_country == "1" and letters and len(body) > 11 and body.startswith("1"):
-        # vanity numbers often carry extra letters ("1-800-FLOWERS-NOW"): only 11 digits dial
-        digits = body[:11]
-    elif default_country != "1" and body.startswith("0"):
+    elif default_country == "1":
+        if len(body) == 10:
+            digits = "1" + body
+        elif len(body) == 11 and body.startswith("1"):
+            digits = body
+        elif letters and len(body) > 11 and body.startswith("1"):
+            # vanity numbers often carry extra letters ("1-800-FLOWERS-NOW"): 11 digits dial
+            digits = body[:11]
+        else:
+            n = len(body) - 1 if body.startswith("1") else len(body)
+            raise InvalidTarget(
+                f"{raw!r} has {n} digits; North American numbers have 10 "
+                "(e.g. (800) 555-1234); start with + for other countries"
+            )
+    elif body.startswith("0"):
         digits = default_country + body[1:]
     else:
-        digits = default_country + body if len(body) < 11 else body
-    if default_country == "1" and digits.startswith("1") and len(digits) != 11:
-        raise InvalidTarget(
-            f"{raw!r} has {len(digits) - 1} digits after the country code 1; "
-            "North American numbers have 10 (e.g. (800) 555-1234)"
-        )
+        digits = default_country + body
     if not 8 <= len(digits) <= 15:
         raise InvalidTarget(
             f"{raw!r} is {len(digits)} digits long; an international number has 8 to 15"
