@@ -22,9 +22,7 @@ _NUMBER_WORDS = {
 
 # Live person: introduces themselves or asks the caller something.
 _HUMAN = [
-    (r"\b(this is|my name is|i'?m|you are speaking (to|with))\s+"
-     r"(?!(not|a|an|the|to|your|our|sorry|afraid|unable|calling|currently|being|now)\b)[a-z]+",
-     2.0, "introduces themselves"),
+
     (r"\bhow (can|may|could) i (help|assist)", 2.0, "offers help"),
     (r"\bwho (am i|do i have the pleasure)|\bwhat can i do for you\b", 2.0, "asks who's calling"),
     (r"\b(can|could|may) i (have|get|start with) (your|the)\b", 1.5, "asks the caller"),
@@ -101,11 +99,23 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", t).strip()
 
 
+# A person names themselves: Whisper capitalises names, which separates "this is Dana" from
+# the "this is all..." it hallucinates on music and "this is a recorded line".
+_INTRODUCTION = re.compile(
+    r"\b(?i:this is|my name is|i'?m|you'?re speaking (?:to|with)|you are speaking (?:to|with))"
+    r",?\s+(?!(?:The|A|An|Not|Your|Our|This|That|It|All|Sorry|Afraid|Unable|Calling|Now)\b)"
+    r"[A-Z][a-z]+"
+)
+
+
 def score(text: str) -> TextCues:
     """Evidence for a live person (``human``) and for a recording (``recorded``)."""
     low = text.lower()
     human = recorded = 0.0
     reasons: list[str] = []
+    if _INTRODUCTION.search(text):
+        human += 2.0
+        reasons.append("+introduces themselves")
     for pattern, weight, why in _HUMAN:
         if re.search(pattern, low):
             human += weight

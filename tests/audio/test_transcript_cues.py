@@ -24,6 +24,7 @@ def test_a_persons_opening_scores_human(text):
         "I'm sorry, that is not a valid option. Please try again.",
         "This is a recorded message. For billing, press 1.",
         "Thank you for calling First Bank. You are caller number 7.",
+        "As you can see, this is all as you can see.",  # Whisper's invention on hold music
     ],
 )
 def test_recordings_never_score_as_a_person(text):
