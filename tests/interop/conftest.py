@@ -1,0 +1,382 @@
+"""Real peers on loopback for interop tests: SIPp, a Kamailio registrar and the simulator.
+
+Every peer is a subprocess on a free port with a bounded start-up; teardown always kills it.
+The engine under test runs in this process (one pjsua2 Endpoint at a time).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from engine.config import SipSettings
+from engine.events import Event, EventBus, EventType, Subscription
+from engine.sip.engine import SipEngine
+
+REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "s3cret-Pa55"
+USER = "alice"
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def need(tool: str, package: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        pytest.skip(f"{tool} is not installed (apt-get install {package})")
+    return path
+
+
+def stop_process(proc: subprocess.Popen, grace: float = 5.0) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@pytest.fixture
+def spawn() -> Iterator[Callable[..., subprocess.Popen]]:
+    """Popen that is always terminated (then killed) at teardown."""
+    procs: list[subprocess.Popen] = []
+
+    def start(cmd: list[str], **kw) -> subprocess.Popen:
+        kw.setdefault("stdout", subprocess.DEVNULL)
+        kw.setdefault("stderr", subprocess.DEVNULL)
+        kw.setdefault("stdin", subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, **kw)
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        stop_process(proc)
+
+
+def sip_probe(port: int, timeout: float) -> bool:
+    """Send OPTIONS until anything answers on 127.0.0.1:port (the peer is listening)."""
+    deadline = time.monotonic() + timeout
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(0.2)
+        me = s.getsockname()[1]
+        while time.monotonic() < deadline:
+            branch = uuid.uuid4().hex
+            msg = (
+                f"OPTIONS sip:probe@127.0.0.1:{port} SIP/2.0\r\n"
+                f"Via: SIP/2.0/UDP 127.0.0.1:{me};branch=z9hG4bK{branch}\r\n"
+                "Max-Forwards: 70\r\n"
+                f"From: <sip:probe@127.0.0.1:{me}>;tag={branch[:8]}\r\n"
+                f"To: <sip:probe@127.0.0.1:{port}>\r\n"
+                f"Call-ID: {branch}@probe\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+            )
+            s.sendto(msg.encode(), ("127.0.0.1", port))
+            try:
+                if s.recv(4096).startswith(b"SIP/2.0"):
+                    return True
+            except (TimeoutError, ConnectionRefusedError):
+                time.sleep(0.1)
+    return False
+
+
+# ---------------------------------------------------------------- the engine under test
+@dataclass
+class EngineUnderTest:
+    engine: SipEngine
+    bus: EventBus
+    events: Subscription
+    seen: list[Event]
+
+    def wait_event(self, kind: EventType, call_id: str | None = None,
+                   timeout: float = 10.0) -> Event:
+        """The first event of ``kind`` (already seen or arriving within ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        i = 0
+        while True:
+            while i < len(self.seen):
+                ev = self.seen[i]
+                i += 1
+                if ev.type == kind and (call_id is None or ev.call_id == call_id):
+                    return ev
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                got = [(e.type.value, e.data) for e in self.seen]
+                raise AssertionError(f"no {kind.value} within {timeout}s; events: {got}")
+            ev = self.events.get(min(remaining, 0.2))
+            if ev is not None:
+                self.seen.append(ev)
+
+    def types(self, call_id: str) -> list[str]:
+        while (ev := self.events.get(0)) is not None:
+            self.seen.append(ev)
+        return [e.type.value for e in self.seen if e.call_id == call_id]
+
+
+@pytest.fixture
+def make_engine() -> Iterator[Callable[..., EngineUnderTest]]:
+    """``make_engine(**SipSettings fields)``: a started SipEngine, stopped at teardown."""
+    started: list[SipEngine] = []
+
+    def make(**settings) -> EngineUnderTest:
+        bus = EventBus()
+        sub = bus.subscribe_queue()
+        engine = SipEngine(bus, SipSettings(**settings)).start()
+        started.append(engine)
+        return EngineUnderTest(engine, bus, sub, [])
+
+    yield make
+    for engine in started:
+        engine.stop()
+
+
+# ---------------------------------------------------------------- SIPp
+UAS_BUSY = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="UAS answering 486 Busy Here">
+  <recv request="INVITE" crlf="true"/>
+  <send><![CDATA[
+SIP/2.0 100 Trying
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+  <send><![CDATA[
+SIP/2.0 486 Busy Here
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Length: 0
+
+]]></send>
+  <recv request="ACK"/>
+</scenario>
+"""
+
+
+@dataclass
+class Sipp:
+    proc: subprocess.Popen
+    port: int
+
+    @property
+    def uri(self) -> str:
+        return f"sip:service@127.0.0.1:{self.port}"
+
+
+@pytest.fixture
+def sipp_uas(spawn, tmp_path: Path) -> Callable[..., Sipp]:
+    """``sipp_uas()`` answers one call (built-in ``uas``); ``sipp_uas(busy=True)`` sends 486."""
+
+    def start(busy: bool = False, port: int | None = None) -> Sipp:
+        sipp = need("sipp", "sip-tester")
+        port = port or free_udp_port()
+        if busy:
+            scenario = tmp_path / "uas_busy.xml"
+            scenario.write_text(UAS_BUSY)
+            which = ["-sf", str(scenario)]
+        else:
+            which = ["-sn", "uas"]
+        proc = spawn(
+            [sipp, *which, "-i", "127.0.0.1", "-p", str(port), "-mp", str(free_udp_port()),
+             "-m", "1", "-nostdin", "-timeout", "30s", "-timeout_error"],
+            cwd=tmp_path,
+        )
+        # SIPp listens within ~100 ms; give it a moment rather than probing (a probe would
+        # count as its one call).
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not _udp_bound(port):
+            time.sleep(0.05)
+        assert proc.poll() is None, f"sipp exited early ({proc.returncode})"
+        return Sipp(proc, port)
+
+    return start
+
+
+def _udp_bound(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- the company simulator
+@dataclass
+class Simulator:
+    proc: subprocess.Popen
+    ready: dict
+    log_path: Path
+
+    @property
+    def port(self) -> int:
+        return int(self.ready["port"])
+
+    def events(self) -> list[dict]:
+        if not self.log_path.exists():
+            return []
+        return [json.loads(line) for line in self.log_path.read_text().splitlines() if line]
+
+    def wait_for(self, pred: Callable[[list[dict]], bool], timeout: float = 10.0) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ev = self.events()
+            if pred(ev):
+                return ev
+            time.sleep(0.05)
+        raise AssertionError(f"simulator log never matched; it holds:\n{self.log_path.read_text()}")
+
+
+def start_simulator(spawn: Callable[..., subprocess.Popen], log_path: Path, company: str,
+                    *extra: str, timeout: float = 60.0) -> Simulator:
+    """``holdslayer simulate`` on a free port; returns once it printed its ready line."""
+    proc = spawn(
+        [sys.executable, "-m", "engine.cli", "simulate", "--company", company, "--port", "0",
+         "--log", str(log_path), "--no-tcp", *extra],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    if not sel.select(timeout):
+        raise AssertionError(f"simulator printed no ready line within {timeout}s")
+    line = proc.stdout.readline()
+    if not line:
+        raise AssertionError(f"simulator exited ({proc.wait()}):\n{proc.stderr.read()}")
+    return Simulator(proc, json.loads(line), log_path)
+
+
+@pytest.fixture
+def simulator(spawn, tmp_path: Path) -> Simulator:
+    """Acme Bank answering on a free loopback port, logging to ``tmp_path/sim.jsonl``."""
+    return start_simulator(spawn, tmp_path / "sim.jsonl", "acme_bank")
+
+
+# ---------------------------------------------------------------- Kamailio
+KAMAILIO_CFG = """#!KAMAILIO
+# Registrar + authenticating proxy for tests. REGISTER and INVITE need digest auth
+# (user @USER@, password @PASSWORD@); an INVITE to a registered user goes to its contact,
+# to anyone else to the company simulator at @FALLBACK@.
+debug=2
+log_stderror=yes
+children=1
+disable_tcp=yes
+disable_sctp=yes
+auto_aliases=no
+listen=udp:127.0.0.1:@PORT@
+alias="127.0.0.1:@PORT@"
+
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "pv.so"
+loadmodule "xlog.so"
+loadmodule "textops.so"
+loadmodule "siputils.so"
+loadmodule "maxfwd.so"
+loadmodule "rr.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+loadmodule "auth.so"
+
+request_route {
+    if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
+    if (has_totag()) {
+        if (loose_route()) { t_relay(); exit; }
+        if (is_method("ACK")) { if (t_check_trans()) { t_relay(); } exit; }
+        sl_send_reply("404", "Not here"); exit;
+    }
+    if (is_method("CANCEL")) { if (t_check_trans()) { t_relay(); } exit; }
+    if (is_method("REGISTER")) {
+        if ($tU != "@USER@" || !pv_www_authenticate("$td", "@PASSWORD@", "0")) {
+            www_challenge("$td", "0"); exit;
+        }
+        if ($au != $tU) { sl_send_reply("403", "Forbidden auth ID"); exit; }
+        xlog("L_NOTICE", "HS-REGISTER $au $hdr(Expires)\\n");
+        save("location");
+        exit;
+    }
+    if (is_method("INVITE")) {
+        if ($fU != "@USER@" || !pv_proxy_authenticate("$fd", "@PASSWORD@", "0")) {
+            xlog("L_NOTICE", "HS-CHALLENGE INVITE from $fu\\n");
+            proxy_challenge("$fd", "0"); exit;
+        }
+        consume_credentials();
+        record_route();
+        if (lookup("location")) {
+            xlog("L_NOTICE", "HS-INVITE $au registered $ru\\n");
+            t_relay(); exit;
+        }
+        rewritehostport("@FALLBACK@");
+        xlog("L_NOTICE", "HS-INVITE $au fallback $ru\\n");
+        t_relay();
+        exit;
+    }
+    if (is_method("OPTIONS")) { sl_send_reply("200", "OK"); exit; }
+    sl_send_reply("405", "Method Not Allowed");
+}
+"""
+
+
+@dataclass
+class Kamailio:
+    proc: subprocess.Popen
+    port: int
+    log_path: Path
+
+    @property
+    def registrar(self) -> str:
+        return f"sip:127.0.0.1:{self.port}"
+
+    def log_lines(self, tag: str) -> list[str]:
+        return [line.split(tag, 1)[1].strip() for line in self.log_path.read_text().splitlines()
+                if tag in line]
+
+
+@pytest.fixture
+def kamailio(spawn, tmp_path: Path) -> Callable[..., Kamailio]:
+    """``kamailio(fallback_port)``: a registrar/proxy on a free port, foreground (-DD -E)."""
+
+    def start(fallback_port: int) -> Kamailio:
+        binary = need("kamailio", "kamailio")
+        port = free_udp_port()
+        cfg = tmp_path / "kamailio.cfg"
+        text = KAMAILIO_CFG
+        for key, value in {"@PORT@": str(port), "@USER@": USER, "@PASSWORD@": PASSWORD,
+                           "@FALLBACK@": f"127.0.0.1:{fallback_port}"}.items():
+            text = text.replace(key, value)
+        cfg.write_text(text)
+        log_path = tmp_path / "kamailio.log"
+        proc = spawn([binary, "-DD", "-E", "-f", str(cfg), "-m", "16", "-M", "4",
+                      "-Y", str(tmp_path)],
+                     stdout=log_path.open("w"), stderr=subprocess.STDOUT)
+        if not sip_probe(port, 10):
+            stop_process(proc)
+            raise AssertionError(f"kamailio did not answer on {port}:\n{log_path.read_text()}")
+        return Kamailio(proc, port, log_path)
+
+    return start

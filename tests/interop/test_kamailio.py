@@ -1,0 +1,87 @@
+"""Registration and an authenticated call through a real Kamailio registrar/proxy."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from engine.events import EventType
+from engine.sip.engine import RegistrationError
+
+from .conftest import PASSWORD, USER
+
+pytestmark = pytest.mark.sip
+
+
+def test_register_with_the_right_password(make_engine, kamailio) -> None:
+    kam = kamailio(fallback_port=9)
+    eut = make_engine(registrar=kam.registrar, username=USER, password=PASSWORD)
+    state = eut.engine.wait_registered(timeout=10)
+    assert state["registered"] is True and state["code"] == 200
+    ev = eut.wait_event(EventType.REGISTRATION_STATE, timeout=1)
+    while not ev.data["registered"]:  # the first one says "registering to ..."
+        eut.seen.remove(ev)
+        ev = eut.wait_event(EventType.REGISTRATION_STATE, timeout=5)
+    assert ev.data["code"] == 200 and USER in ev.data["message"]
+    assert eut.engine.registration()["registered"] is True
+    assert PASSWORD not in str(eut.seen)
+    registers = kam.log_lines("HS-REGISTER")
+    assert registers and registers[0].startswith(USER)
+
+
+def test_wrong_password_is_a_clear_registration_error(make_engine, kamailio) -> None:
+    kam = kamailio(fallback_port=9)
+    eut = make_engine(registrar=kam.registrar, username=USER, password="not-the-password")
+    t0 = time.monotonic()
+    with pytest.raises(RegistrationError) as err:
+        eut.engine.wait_registered(timeout=10)
+    assert time.monotonic() - t0 < 5
+    message = str(err.value)
+    assert "wrong username or password" in message and "401" in message
+    assert "not-the-password" not in message
+    assert eut.engine.registration()["registered"] is False
+    assert not kam.log_lines("HS-REGISTER")
+
+
+def test_unauthenticated_invite_is_challenged(make_engine, kamailio) -> None:
+    """No credentials (direct account): the proxy answers 407 and the call fails clearly."""
+    kam = kamailio(fallback_port=9)
+    eut = make_engine()
+    call_id = eut.engine.dial(f"sip:18005550100@127.0.0.1:{kam.port}")
+    failed = eut.wait_event(EventType.CALL_FAILED, call_id, timeout=10)
+    assert failed.data["sip_code"] == 407
+    assert "authentication" in failed.data["reason"]
+    assert kam.log_lines("HS-CHALLENGE") and not kam.log_lines("HS-INVITE")
+
+
+def test_authenticated_call_through_registrar_reaches_simulator(
+    make_engine, kamailio, simulator
+) -> None:
+    kam = kamailio(fallback_port=simulator.port)
+    eut = make_engine(registrar=kam.registrar, username=USER, password=PASSWORD)
+    eut.engine.wait_registered(timeout=10)
+    uri, via_trunk = eut.engine.resolve("1-800-555-0100")
+    assert via_trunk and uri == f"sip:+18005550100@127.0.0.1:{kam.port}"
+
+    call_id = eut.engine.dial(uri, via_trunk=via_trunk)
+    eut.wait_event(EventType.CALL_ANSWERED, call_id, timeout=15)
+    simulator.wait_for(lambda ev: any(e["event"] == "node" for e in ev))
+    sent = eut.engine.send_dtmf(call_id, "1").result(timeout=10)
+    assert sent == [("1", "rfc2833")]
+    log = simulator.wait_for(lambda ev: any(e["event"] == "digit" for e in ev))
+    time.sleep(0.7)  # a duplicate (e.g. the same key in-band too) would be logged by now
+    eut.engine.hangup(call_id).result(timeout=5)
+    eut.wait_event(EventType.CALL_ENDED, call_id, timeout=10)
+    log = simulator.wait_for(lambda ev: any(e["event"] == "hangup" for e in ev))
+
+    start = [e for e in log if e["event"] == "call_start"]
+    assert len(start) == 1
+    assert f"sip:{USER}@" in start[0]["from"] and "+18005550100" in start[0]["to"]
+    digits = [e for e in log if e["event"] == "digit"]
+    assert [(d["digit"], d["method"]) for d in digits] == [("1", "rfc2833")]
+    assert [e["by"] for e in log if e["event"] == "hangup"] == ["caller"]
+    # The proxy challenged the INVITE and let it through only with alice's credentials.
+    assert kam.log_lines("HS-CHALLENGE")
+    assert kam.log_lines("HS-INVITE") == [f"{USER} fallback sip:+18005550100@127.0.0.1:"
+                                          f"{simulator.port}"]
