@@ -28,6 +28,7 @@ from engine.sip.engine import SipEngine
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "s3cret-Pa55"
 USER = "alice"
+PEER_USER = "bob"  # registered by SIPp in the routing test
 
 
 def free_udp_port() -> int:
@@ -178,6 +179,56 @@ Content-Length: 0
 """
 
 
+UAC_REGISTER = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="REGISTER with digest auth, Contact pointing elsewhere">
+  <send retrans="500"><![CDATA[
+REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[service]@[remote_ip]>;tag=[pid]reg[call_number]
+To: <sip:[service]@[remote_ip]>
+Call-ID: [call_id]
+CSeq: 1 REGISTER
+Contact: <sip:[service]@127.0.0.1:@CONTACT_PORT@>
+Expires: 120
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <recv response="401" auth="true"/>
+  <send retrans="500"><![CDATA[
+REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[service]@[remote_ip]>;tag=[pid]reg[call_number]
+To: <sip:[service]@[remote_ip]>
+Call-ID: [call_id]
+CSeq: 2 REGISTER
+Contact: <sip:[service]@127.0.0.1:@CONTACT_PORT@>
+[authentication]
+Expires: 120
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <recv response="200"/>
+</scenario>
+"""
+
+
+def sipp_register(tmp_path: Path, registrar_port: int, user: str, password: str,
+                  contact_port: int) -> subprocess.CompletedProcess[str]:
+    """SIPp registers ``user`` (digest auth) with a Contact on ``contact_port``."""
+    sipp = need("sipp", "sip-tester")
+    scenario = tmp_path / "uac_register.xml"
+    scenario.write_text(UAC_REGISTER.replace("@CONTACT_PORT@", str(contact_port)))
+    return subprocess.run(
+        [sipp, f"127.0.0.1:{registrar_port}", "-sf", str(scenario), "-s", user, "-au", user,
+         "-ap", password, "-i", "127.0.0.1", "-p", str(free_udp_port()), "-m", "1",
+         "-nostdin", "-timeout", "10s", "-timeout_error"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=20,
+    )
+
+
 @dataclass
 class Sipp:
     proc: subprocess.Popen
@@ -280,7 +331,7 @@ def simulator(spawn, tmp_path: Path) -> Simulator:
 # ---------------------------------------------------------------- Kamailio
 KAMAILIO_CFG = """#!KAMAILIO
 # Registrar + authenticating proxy for tests. REGISTER and INVITE need digest auth
-# (user @USER@, password @PASSWORD@); an INVITE to a registered user goes to its contact,
+# (users @USERS@, password @PASSWORD@); an INVITE to a registered user goes to its contact,
 # to anyone else to the company simulator at @FALLBACK@.
 debug=2
 log_stderror=yes
@@ -312,7 +363,7 @@ request_route {
     }
     if (is_method("CANCEL")) { if (t_check_trans()) { t_relay(); } exit; }
     if (is_method("REGISTER")) {
-        if ($tU != "@USER@" || !pv_www_authenticate("$td", "@PASSWORD@", "0")) {
+        if (!($tU =~ "^(@USERS@)$") || !pv_www_authenticate("$td", "@PASSWORD@", "0")) {
             www_challenge("$td", "0"); exit;
         }
         if ($au != $tU) { sl_send_reply("403", "Forbidden auth ID"); exit; }
@@ -321,7 +372,7 @@ request_route {
         exit;
     }
     if (is_method("INVITE")) {
-        if ($fU != "@USER@" || !pv_proxy_authenticate("$fd", "@PASSWORD@", "0")) {
+        if (!($fU =~ "^(@USERS@)$") || !pv_proxy_authenticate("$fd", "@PASSWORD@", "0")) {
             xlog("L_NOTICE", "HS-CHALLENGE INVITE from $fu\\n");
             proxy_challenge("$fd", "0"); exit;
         }
@@ -366,7 +417,8 @@ def kamailio(spawn, tmp_path: Path) -> Callable[..., Kamailio]:
         port = free_udp_port()
         cfg = tmp_path / "kamailio.cfg"
         text = KAMAILIO_CFG
-        for key, value in {"@PORT@": str(port), "@USER@": USER, "@PASSWORD@": PASSWORD,
+        for key, value in {"@PORT@": str(port), "@USERS@": f"{USER}|{PEER_USER}",
+                           "@PASSWORD@": PASSWORD,
                            "@FALLBACK@": f"127.0.0.1:{fallback_port}"}.items():
             text = text.replace(key, value)
         cfg.write_text(text)

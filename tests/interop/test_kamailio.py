@@ -9,7 +9,7 @@ import pytest
 from engine.events import EventType
 from engine.sip.engine import RegistrationError
 
-from .conftest import PASSWORD, USER
+from .conftest import PASSWORD, PEER_USER, USER, sipp_register
 
 pytestmark = pytest.mark.sip
 
@@ -85,3 +85,27 @@ def test_authenticated_call_through_registrar_reaches_simulator(
     assert kam.log_lines("HS-CHALLENGE")
     assert kam.log_lines("HS-INVITE") == [f"{USER} fallback sip:+18005550100@127.0.0.1:"
                                           f"{simulator.port}"]
+
+
+def test_call_to_a_registered_user_goes_to_its_contact(
+    make_engine, kamailio, sipp_uas, tmp_path
+) -> None:
+    """SIPp registers bob with a Contact where a second SIPp answers; alice calls bob."""
+    kam = kamailio(fallback_port=9)
+    bob = sipp_uas()
+    reg = sipp_register(tmp_path, kam.port, PEER_USER, PASSWORD, bob.port)
+    assert reg.returncode == 0, reg.stdout[-2000:] + reg.stderr[-2000:]
+
+    eut = make_engine(registrar=kam.registrar, username=USER, password=PASSWORD)
+    eut.engine.wait_registered(timeout=10)
+    uri, via_trunk = eut.engine.resolve(f"sip:{PEER_USER}@127.0.0.1:{kam.port}")
+    assert via_trunk
+    call_id = eut.engine.dial(uri, via_trunk=via_trunk)
+    eut.wait_event(EventType.CALL_ANSWERED, call_id, timeout=10)
+    eut.engine.hangup(call_id).result(timeout=5)
+    ended = eut.wait_event(EventType.CALL_ENDED, call_id, timeout=10)
+    assert ended.data["answered"] is True
+    assert bob.proc.wait(15) == 0  # bob's SIPp saw the whole call, BYE included
+    assert kam.log_lines("HS-INVITE") == [
+        f"{USER} registered sip:{PEER_USER}@127.0.0.1:{bob.port}"
+    ]
