@@ -56,12 +56,13 @@ def leading_silence(path: Path, threshold: int = 300) -> float:
     return loud[0] / rate if loud.size else 0.0
 
 
+@pytest.mark.slow
 def test_agent_speaking_is_when_the_voice_reaches_the_caller(start_simulator, tmp_path):
     sim = start_simulator("acme_bank", "--hold-seconds", "0", "--max-calls", "1")
     sink = RtpSink()
     try:
-        scenario = build_scenario(tmp_path / "audio.xml", "01234567890#", first_pause_ms=3000,
-                                  gap_ms=200, wait_ms=5000, sdp_port=sink.port)
+        scenario = build_scenario(tmp_path / "audio.xml", "01234567890#", first_pause_ms=2500,
+                                  gap_ms=150, wait_ms=4500, sdp_port=sink.port)
         done = run_sipp(scenario, sim.port, "18005550100")
         assert done.returncode == 0, done.stdout + done.stderr
         assert sim.proc.wait(15) == 0

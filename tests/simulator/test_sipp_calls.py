@@ -23,7 +23,8 @@ def test_sipp_call_reaches_agent_with_info_digits(start_simulator, tmp_path: Pat
     assert sim.ready["uri"] == f"sip:18005550100@127.0.0.1:{sim.port}"
     assert sim.ready["company"] == "Acme Bank"
 
-    scenario = build_scenario(tmp_path / "acme.xml", "01234567890#", wait_ms=3000)
+    scenario = build_scenario(tmp_path / "acme.xml", "01234567890#", gap_ms=200,
+                              wait_ms=2000)
     done = run_sipp(scenario, sim.port, "18005550100")
     assert done.returncode == 0, done.stdout + done.stderr
     assert sim.proc.wait(15) == 0  # --max-calls 1: exits cleanly after the call
