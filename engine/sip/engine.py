@@ -501,6 +501,8 @@ class SipEngine:
             call.makeCall(c.uri, prm)
         except pj.Error as exc:
             msg = pj_message(exc)
+            # a Call whose makeCall failed asserts in its C++ destructor: never destroy it
+            call.thisown = False
             leg.pj_call = None
             self._finish(leg, f"cannot place the call to {c.uri}: {msg}", 0, failed=True)
             raise SipError(f"cannot place the call to {c.uri}: {msg}") from None

@@ -14,7 +14,7 @@ import numpy as np
 
 from engine.config import SipSettings
 from engine.events import EventBus, EventType
-from engine.sip.engine import SipEngine
+from engine.sip.engine import SipEngine, SipError
 from engine.wavio import GrowingWavWriter
 
 
@@ -34,7 +34,10 @@ def main() -> int:
             ev = events.get(timeout=0.2)
             if ev and ev.type == EventType.CALL_ANSWERED:
                 engine.play_pcm(ev.call_id, tone)
-                subs[ev.call_id] = engine.tap(ev.call_id, "remote").subscribe()
+                try:
+                    subs[ev.call_id] = engine.tap(ev.call_id, "remote").subscribe()
+                except SipError:  # the caller already hung up
+                    continue
                 if record_dir:
                     writers[ev.call_id] = GrowingWavWriter(f"{record_dir}/{ev.call_id}.wav")
                 print(json.dumps({"event": "answered", "call": ev.call_id}), flush=True)
