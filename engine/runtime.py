@@ -115,8 +115,7 @@ class Runtime:
                    record: bool | None = None, dtmf_method: str | None = None) -> str:
         uri, via_trunk, t = self.resolve(target)
         company = company or (t.value if t.kind == "demo" else "")
-        call_id = self.engine.new_call_id()
-        self.engine._prepare_media(call_id)
+        call_id = self.engine.prepare_call()
         if self._want_analyze:
             self._start_analyzer(call_id, company)
         self.engine.dial(uri, call_id=call_id, via_trunk=via_trunk, dtmf_method=dtmf_method,

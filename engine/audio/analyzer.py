@@ -166,6 +166,13 @@ class CallAudioAnalyzer:
         if q:
             data["queue"] = q
         self.bus.emit(EventType.TRANSCRIPT_CHUNK, self.call_id, **data)
+        if q and not data.get("repeat"):
+            if q.get("position") is not None or q.get("wait_minutes") is not None:
+                self.bus.emit(EventType.QUEUE_POSITION, self.call_id, position=q.get("position"),
+                              wait_minutes=q.get("wait_minutes"), text=text)
+            if q.get("callback_offer"):
+                self.bus.emit(EventType.CALLBACK_OFFER, self.call_id,
+                              key=q.get("callback_key"), text=text)
 
     def _on_stt_error(self, error: str) -> None:
         if not self._stt_failed:

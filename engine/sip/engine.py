@@ -423,8 +423,17 @@ class SipEngine:
                 log.exception("SIP timer failed")
 
     # ------------------------------------------------------------------ media plumbing
+    def prepare_call(self, call_id: str | None = None) -> str:
+        """Reserve a call id and its audio taps before dialling, so a consumer can
+        subscribe to the very first frame."""
+        call_id = call_id or self.new_call_id()
+        self._prepare_media(call_id)
+        return call_id
+
     def _prepare_media(self, call_id: str) -> None:
         with self._lock:
+            if call_id in self._sources:
+                return
             self._taps[(call_id, "remote")] = AudioTap(call_id, "remote")
             self._taps[(call_id, "local")] = AudioTap(call_id, "local")
             self._sources[call_id] = PcmSource()
