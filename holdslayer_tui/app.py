@@ -1,0 +1,429 @@
+"""The Hold Slayer terminal app.
+
+The engine starts in a thread worker; its events come back as messages (the bus thread only
+posts), audio levels through a snapshot the live screen polls at 20 Hz. The UI thread never
+waits on SIP, audio or the database. Quitting with calls live asks first, hangs them up (bounded
+wait) and exits; the engine is torn down after the screen is given back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from engine.config import ConfigError, Settings, config_path, load_settings
+from engine.events import EventType
+from holdslayer_tui.call_book import HANDED_OVER, CallBook, CallView
+from holdslayer_tui.call_queue import CallQueue
+from holdslayer_tui.company_choices import demo_choices
+from holdslayer_tui.engine_link import EngineLink, RuntimeFactory, real_runtime_factory
+from holdslayer_tui.handover import HandoverDesk
+from holdslayer_tui.messages import (
+    CallNotPlaced,
+    CallPlaced,
+    CallsChanged,
+    EngineEvent,
+    ReadyToExit,
+    RuntimeFailed,
+    RuntimeReady,
+)
+from holdslayer_tui.screens.analytics import AnalyticsScreen
+from holdslayer_tui.screens.calls_queue import CallsScreen
+from holdslayer_tui.screens.confirm import ConfirmScreen
+from holdslayer_tui.screens.dial import DialScreen
+from holdslayer_tui.screens.history import HistoryScreen
+from holdslayer_tui.screens.live_call import LiveCallScreen
+from holdslayer_tui.screens.settings import SettingsScreen
+from holdslayer_tui.screens.welcome import SETTINGS, WelcomeScreen
+from holdslayer_tui.terminal_alert import alert_sequence
+
+KEEP_WARM_PROMPTS = (
+    "/usr/share/asterisk/sounds/en/pls-hold-while-try.wav",
+    "/usr/share/asterisk/sounds/en_US_f_Allison/pls-hold-while-try.wav",
+)
+MAX_LIVE_CALLS = 3  # the simulator takes 4 at once; keep one line spare for a hand-over leg
+
+
+class HoldSlayerApp(App[int]):
+    TITLE = "Hold Slayer"
+    CSS_PATH = ["styles/app.tcss"]
+    MODES = {
+        "dial": DialScreen,
+        "calls": CallsScreen,
+        "history": HistoryScreen,
+        "analytics": AnalyticsScreen,
+        "settings": SettingsScreen,
+    }
+    DEFAULT_MODE = "dial"
+    BINDINGS = [
+        Binding("f2", "switch_mode('dial')", "Dial", id="go-dial", tooltip="Place a call"),
+        Binding("f3", "switch_mode('calls')", "Calls", id="go-calls",
+                tooltip="Live and queued calls"),
+        Binding("f4", "switch_mode('history')", "History", id="go-history"),
+        Binding("f5", "switch_mode('analytics')", "Stats", id="go-analytics"),
+        Binding("f6", "switch_mode('settings')", "Settings", id="go-settings"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        runtime_factory: RuntimeFactory | None = None,
+        clock: Callable[[], float] = time.time,
+        first_run: bool = False,
+        config_file: Path | None = None,
+        max_live_calls: int = MAX_LIVE_CALLS,
+        keymap: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings or Settings()
+        self.config_path = config_file
+        self.clock = clock
+        self.first_run = first_run
+        self.max_live_calls = max_live_calls
+        self.book = CallBook()
+        self.queue = CallQueue()
+        self.desk = HandoverDesk()
+        self.link = EngineLink(runtime_factory or real_runtime_factory(self.settings),
+                               self.post_message)
+        self.engine_state = "starting"
+        self.alerts: list[str] = []  # what the user was alerted about (tests read this)
+        self._placing = 0
+        self._open_next: set[str] = set()  # targets whose live screen opens when placed
+        self._handover_legs: dict[str, str] = {}  # our phone's leg -> the company call
+        self._quitting = False
+        self.stop_engine_on_unmount = True
+        self._handover_targets: dict[str, str] = {}  # call target -> user's phone
+        if keymap:
+            self.set_keymap(keymap)
+
+    # -- start-up -------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.sub_title = "starting the engine…"
+        self.start_engine()
+        if self.first_run:
+            self.push_screen(WelcomeScreen(demo_choices()), self._welcome_done)
+
+    def _welcome_done(self, choice: str | None) -> None:
+        if choice == SETTINGS:
+            self.switch_mode("settings")
+        elif choice:
+            screen = self.screen
+            if isinstance(screen, DialScreen):
+                screen.prefill(choice)
+
+    @work(thread=True, exclusive=True, group="engine", exit_on_error=False,
+          description="start the call engine")
+    def start_engine(self) -> None:
+        try:
+            self.link.start()
+        except Exception as exc:
+            self.post_message(RuntimeFailed(str(exc) or type(exc).__name__))
+        else:
+            self.post_message(RuntimeReady())
+
+    @on(RuntimeReady)
+    def _engine_ready(self) -> None:
+        self.engine_state = "ready"
+        self.sub_title = "demo mode" if self.settings.demo_mode else "ready"
+        self.pump_queue()
+
+    @on(RuntimeFailed)
+    def _engine_failed(self, message: RuntimeFailed) -> None:
+        self.engine_state = "failed"
+        self.sub_title = "engine failed"
+        self.notify(message.error, title="The call engine did not start", severity="error",
+                    timeout=30)
+
+    # -- placing calls --------------------------------------------------------------------------
+    def call_now(self, target: str, intent: str = "", company: str = "",
+                 handover: str = "") -> None:
+        self._open_next.add(target)
+        if handover:
+            self._handover_targets[target] = handover
+        self.switch_mode("calls")
+        self._place(target, intent, company)
+
+    def add_to_queue(self, target: str, intent: str = "", company: str = "",
+                     handover: str = "") -> None:
+        self.queue.add(target, intent, company)
+        if handover:
+            self._handover_targets[target] = handover
+        self.notify(f"Queued {company or target}.")
+        self.pump_queue()
+        self._changed("")
+
+    def pump_queue(self) -> None:
+        """Place queued calls while lines are free."""
+        if self.engine_state != "ready" or self._quitting:
+            return
+        while len(self.book.live()) + self._placing < self.max_live_calls:
+            entry = self.queue.pop_next()
+            if entry is None:
+                break
+            self._place(entry.target, entry.intent, entry.company)
+        self._changed("")
+
+    def _place(self, target: str, intent: str, company: str) -> None:
+        self._placing += 1
+        self.place_call(target, intent, company)
+
+    @work(thread=True, group="dial", exit_on_error=False, description="place a call")
+    def place_call(self, target: str, intent: str, company: str) -> None:
+        if not self.link.ready.wait(120):
+            self.post_message(CallNotPlaced(target, "the call engine is not running"))
+            return
+        try:
+            call_id = self.link.place_call(target, intent=intent, company=company)
+        except Exception as exc:
+            self.post_message(CallNotPlaced(target, str(exc) or type(exc).__name__))
+        else:
+            self.post_message(CallPlaced(call_id, target))
+
+    @on(CallPlaced)
+    def _placed(self, message: CallPlaced) -> None:
+        self._placing = max(0, self._placing - 1)
+        call = self.book.expect(message.call_id, self.clock(), target=message.target)
+        call.handover_target = self._handover_targets.pop(message.target, "")
+        if message.target in self._open_next:
+            self._open_next.discard(message.target)
+            self.open_call(message.call_id)
+        self._changed(message.call_id)
+
+    @on(CallNotPlaced)
+    def _not_placed(self, message: CallNotPlaced) -> None:
+        self._placing = max(0, self._placing - 1)
+        self._open_next.discard(message.target)
+        self.notify(message.error, title=f"Cannot call {message.target}", severity="error",
+                    timeout=15)
+        self.pump_queue()
+
+    def open_call(self, call_id: str) -> None:
+        if self.current_mode != "calls":
+            self.switch_mode("calls")
+        if isinstance(self.screen, LiveCallScreen):
+            if self.screen.call_id == call_id:
+                return
+            self.pop_screen()
+        self.push_screen(LiveCallScreen(call_id))
+
+    def hang_up(self, call_id: str) -> None:
+        self.link.hangup(call_id)
+
+    # -- engine events --------------------------------------------------------------------------
+    @on(EngineEvent)
+    def _engine_event(self, message: EngineEvent) -> None:
+        event = message.event
+        if event.call_id in self._handover_legs:
+            self._handover_leg_event(event.call_id, event.type)
+            return
+        if event.type == EventType.ENGINE_ERROR and not event.call_id:
+            self.notify(str(event.data.get("message", "")), severity="warning", timeout=8)
+            return
+        call = self.book.apply(event)
+        if call is None:
+            return
+        if event.type == EventType.HUMAN_DETECTED:
+            self._person_answered(call)
+        elif event.type == EventType.CALL_ENDED:
+            self._call_ended(call)
+        self._changed(call.call_id)
+
+    def _changed(self, call_id: str) -> None:
+        self.screen.post_message(CallsChanged(call_id))
+
+    def _person_answered(self, call: CallView) -> None:
+        text = f"A person answered at {call.title}!"
+        self.alerts.append(text)
+        self.bell()
+        self._write_to_terminal(alert_sequence("Hold Slayer", text))
+        self.notify(text, title="Pick up!", severity="warning", timeout=15)
+        self.take_over(call.call_id, auto=True)
+
+    def _write_to_terminal(self, sequence: str) -> None:
+        driver = getattr(self, "_driver", None)
+        if driver is None or self.is_headless:
+            return
+        with contextlib.suppress(Exception):
+            driver.write(sequence)
+            driver.flush()
+
+    def _call_ended(self, call: CallView) -> None:
+        if call.call_id in (self.desk.active, *self.desk.waiting):
+            nxt = self.desk.release(call.call_id)
+            for leg, company_call in list(self._handover_legs.items()):
+                if company_call == call.call_id:
+                    self.link.hangup(leg)
+            if nxt and (waiting := self.book.get(nxt)) is not None and waiting.live:
+                self._hand_over(waiting)
+        self.pump_queue()
+
+    # -- hand-over ------------------------------------------------------------------------------
+    def take_over(self, call_id: str, auto: bool = False) -> None:
+        """Give the user this call now, or keep it warm while they are on another one.
+
+        ``auto`` (a person just answered) only reserves the user when no hand-over route is
+        configured: the alert has gone out and ``t`` completes it."""
+        call = self.book.get(call_id)
+        if call is None or not call.live or call.state == HANDED_OVER:
+            return
+        if self.desk.request(call_id) == "active":
+            if auto and not self._handover_route(call)[1]:
+                call.handover = "active"
+            else:
+                self._hand_over(call)
+        else:
+            call.handover = "waiting"
+            self._keep_warm(call)
+            active = self.book.get(self.desk.active or "")
+            self.notify(f"{call.title} is kept warm until you finish with "
+                        f"{active.title if active else 'your other call'}.",
+                        title="Person waiting", severity="warning", timeout=15)
+        self._changed(call_id)
+
+    def _handover_route(self, call: CallView) -> tuple[str, str]:
+        """(mode, target) for this call: its own phone target, else the settings."""
+        mode, target = self.settings.handover.mode, self.settings.handover.target
+        if call.handover_target and call.handover_target != target:
+            return "phone", call.handover_target
+        if mode == "phone" and target:
+            return mode, target
+        return mode, ""
+
+    def _hand_over(self, call: CallView) -> None:
+        call.handover = "active"
+        call.state = HANDED_OVER
+        mode, target = self._handover_route(call)
+        if mode == "phone" and target:
+            self._keep_warm(call)
+            self.dial_handover_leg(call.call_id, target)
+            self.notify(f"Calling your phone ({target}) for {call.title}…", title="Hand-over")
+        else:
+            self.notify(f"{call.title} is yours.", title="Hand-over")
+        self._changed(call.call_id)
+
+    def _keep_warm(self, call: CallView) -> None:
+        prompt = next((p for p in KEEP_WARM_PROMPTS if os.path.exists(p)), None)
+        if prompt:
+            self.link.play_file(call.call_id, prompt)
+
+    @work(thread=True, group="handover", exit_on_error=False, description="call the user")
+    def dial_handover_leg(self, call_id: str, target: str) -> None:
+        try:
+            leg = self.link.place_call(target, intent="hand-over", company="")
+        except Exception as exc:
+            self.post_message(CallNotPlaced(target, f"hand-over failed: {exc}"))
+            return
+        self._handover_legs[leg] = call_id
+
+    def _handover_leg_event(self, leg: str, type_: EventType) -> None:
+        call_id = self._handover_legs[leg]
+        if type_ == EventType.CALL_ANSWERED:
+            self.link.bridge(call_id, leg)
+            self.notify("You are connected.", title="Hand-over")
+        elif type_ == EventType.CALL_ENDED:
+            self._handover_legs.pop(leg, None)
+
+    # -- quitting -------------------------------------------------------------------------------
+    async def action_quit(self) -> None:
+        live = [c.call_id for c in self.book.live()]
+        if not live:
+            self._shut_down([])
+            return
+        n = len(live)
+        question = f"{n} call{'s are' if n > 1 else ' is'} live. Hang up and quit?"
+        self.push_screen(ConfirmScreen(question, yes="Hang up and quit", no="Stay"),
+                         lambda ok: self._shut_down(live) if ok else None)
+
+    def _shut_down(self, call_ids: list[str]) -> None:
+        self._quitting = True
+        self.queue.entries.clear()
+        self.sub_title = "hanging up…" if call_ids else "closing…"
+        self.hang_up_and_exit(call_ids)
+
+    @work(thread=True, exclusive=True, group="shutdown", exit_on_error=False,
+          description="hang up every call")
+    def hang_up_and_exit(self, call_ids: list[str]) -> None:
+        self.link.hang_up_all(call_ids, timeout=1.5)
+        self.post_message(ReadyToExit())
+
+    @on(ReadyToExit)
+    def _ready_to_exit(self) -> None:
+        self.exit(0)
+
+    async def on_unmount(self) -> None:
+        # run_app stops the engine after the terminal is given back (the user is not kept
+        # staring at a frozen screen); embedded uses (tests) stop it here, off the UI thread
+        if self.stop_engine_on_unmount:
+            await asyncio.to_thread(self.link.stop)
+
+    # -- command palette ------------------------------------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Dial a call", "Call a company, number or SIP URI",
+                            lambda: self.switch_mode("dial"))
+        yield SystemCommand("Calls and queue", "Live and queued calls",
+                            lambda: self.switch_mode("calls"))
+        yield SystemCommand("History", "Past calls, search, details",
+                            lambda: self.switch_mode("history"))
+        yield SystemCommand("Analytics", "Success rate, hold times, best time to call",
+                            lambda: self.switch_mode("analytics"))
+        yield SystemCommand("Settings", "SIP trunk, hand-over, profile, alerts",
+                            lambda: self.switch_mode("settings"))
+        for choice in demo_choices():
+            yield SystemCommand(f"Call {choice.label}", f"Dial {choice.target} now",
+                                lambda t=choice.target, c=choice.company: self.call_now(t, "", c))
+        if self.book.live():
+            yield SystemCommand("Hang up all calls", "End every live call",
+                                self._hang_up_all)
+
+    def _hang_up_all(self) -> None:
+        for call in self.book.live():
+            self.link.hangup(call.call_id)
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="holdslayer", description="Hold Slayer's terminal app")
+    p.add_argument("--demo-hold-seconds", type=float, default=None,
+                   help="demo companies: make their hold this long")
+    p.add_argument("--demo-log", type=Path, default=None,
+                   help="demo companies: write the simulator's ground-truth logs to this dir")
+    return p.parse_args(argv)
+
+
+def run_app(argv: list[str] | None = None) -> int:
+    args = _parse(list(argv or []))
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"holdslayer: {exc}", file=sys.stderr)
+        return 2
+    if args.demo_log:
+        args.demo_log.mkdir(parents=True, exist_ok=True)
+    path = config_path()
+    app = HoldSlayerApp(
+        settings,
+        runtime_factory=real_runtime_factory(settings, args.demo_hold_seconds, args.demo_log),
+        first_run=not path.exists(),
+        config_file=path,
+    )
+    app.stop_engine_on_unmount = False
+    try:
+        result = app.run()
+    finally:
+        app.link.stop()
+    return int(result or 0) if app.return_code is None else app.return_code
+
+

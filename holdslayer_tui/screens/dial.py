@@ -1,0 +1,111 @@
+"""Dial: pick a demo company or a recent number, or type any number or SIP URI; say what you
+want; choose who gets the call; start now or add to the queue."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Footer, Header, Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from holdslayer_tui.company_choices import Choice, demo_choices, history_choices
+from holdslayer_tui.screens.base import HsScreen
+
+
+class DialScreen(HsScreen):
+    BINDINGS = [
+        Binding("ctrl+o", "queue", "Add to queue", id="add-to-queue",
+                tooltip="Queue the call; it starts when a line is free"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.choices: list[Choice] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="dial"):
+            yield Label("Who to call — pick one, or type a number, sip: URI or demo:<company>",
+                        id="dial-help")
+            yield OptionList(id="companies")
+            yield Input(placeholder="(800) 555-1234, sip:help@example.com or demo:acme_bank",
+                        id="target")
+            yield Input(placeholder="what you want, e.g. dispute a charge", id="intent")
+            yield Input(placeholder="hand over to: your phone (number or SIP URI); blank = here",
+                        id="handover-target")
+            with Horizontal(id="dial-buttons"):
+                yield Button("Call now", variant="primary", id="call-now")
+                yield Button("Add to queue", id="add-queue")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#companies", OptionList).border_title = "Companies"
+        self.query_one("#handover-target", Input).value = self.hs.settings.handover.target
+        self.load_choices()
+
+    def on_screen_resume(self) -> None:
+        self.load_choices()
+
+    @work(thread=True, exclusive=True, group="dial-choices", exit_on_error=False,
+          description="read demo companies and recent numbers")
+    def load_choices(self) -> None:
+        self.post_message(self.ChoicesLoaded(demo_choices() + history_choices(self.hs.link.store)))
+
+    class ChoicesLoaded(Message):
+        def __init__(self, choices: list[Choice]) -> None:
+            super().__init__()
+            self.choices = choices
+
+    @on(ChoicesLoaded)
+    def _show_choices(self, message: ChoicesLoaded) -> None:
+        choices = message.choices
+        if choices == self.choices:
+            return
+        self.choices = choices
+        options = self.query_one("#companies", OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        options.add_options([Option(c.label, id=c.target) for c in choices])
+        if highlighted is not None and highlighted < len(choices):
+            options.highlighted = highlighted
+
+    def prefill(self, target: str) -> None:
+        self.query_one("#target", Input).value = target
+        self.query_one("#intent", Input).focus()
+
+    @on(OptionList.OptionSelected, "#companies")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.prefill(event.option.id or "")
+
+    def _choice_for(self, target: str) -> Choice | None:
+        return next((c for c in self.choices if c.target == target), None)
+
+    def _request(self) -> tuple[str, str, str, str] | None:
+        target = self.query_one("#target", Input).value.strip()
+        if not target:
+            self.notify("Type a number or SIP URI, or pick a company first.", severity="warning")
+            self.query_one("#target", Input).focus()
+            return None
+        intent = self.query_one("#intent", Input).value.strip()
+        handover = self.query_one("#handover-target", Input).value.strip()
+        choice = self._choice_for(target)
+        return target, intent, choice.company if choice else "", handover
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#call-now")
+    def action_call_now(self) -> None:
+        req = self._request()
+        if req:
+            self.hs.call_now(*req)
+
+    @on(Button.Pressed, "#add-queue")
+    def action_queue(self) -> None:
+        req = self._request()
+        if req:
+            self.hs.add_to_queue(*req)
+            self.query_one("#target", Input).value = ""
+            self.query_one("#intent", Input).value = ""
+            self.query_one("#target", Input).focus()

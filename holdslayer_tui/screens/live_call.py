@@ -1,0 +1,166 @@
+"""One call as it happens: state and hold timer, level meter, IVR tree and transcript, with
+keys to hang up, press digits by hand, take over and mute.
+
+Discrete changes arrive as ``CallsChanged``; the meter is redrawn from the level snapshot on
+a 20 Hz timer (never one message per audio frame); the timers pause while the screen is
+hidden (dolphie's pattern).
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Key
+from textual.widgets import Footer, Header, RichLog, Static
+
+from holdslayer_tui.call_book import PERSON, CallView
+from holdslayer_tui.formatting import clock
+from holdslayer_tui.messages import CallsChanged
+from holdslayer_tui.screens.base import HsScreen
+from holdslayer_tui.widgets.ivr_tree import IvrTree
+from holdslayer_tui.widgets.level_meter import LevelMeter
+
+DIGITS = "0123456789*#"
+METER_HZ = 20
+
+
+def status_line(call: CallView, now: float) -> str:
+    parts = [f"● {call.state_label}"]
+    if call.state == PERSON:
+        parts[0] += (" pick up — t takes the call" if call.handover == "active"
+                     else " (kept warm)" if call.handover == "waiting" else "")
+    if call.hold_started_at is not None or call.hold_total:
+        parts.append(f"hold {clock(call.hold_seconds(now))}")
+    parts.append(f"call {clock(call.elapsed(now))}")
+    if call.queue_position is not None:
+        parts.append(f"position {call.queue_position}")
+    if call.wait_minutes is not None:
+        parts.append(f"wait ~{call.wait_minutes:g} min")
+    if call.handover == "waiting" and call.state != PERSON:
+        parts.append("kept warm")
+    if call.muted:
+        parts.append("muted")
+    line = "   ".join(parts)
+    if call.end_reason and not call.live:
+        line += f"\n{call.end_reason}"
+    return line
+
+
+class LiveCallScreen(HsScreen):
+    BINDINGS = [
+        Binding("h", "hang_up", "Hang up", id="hang-up", tooltip="End this call"),
+        Binding("t", "take_over", "Take over", id="take-over",
+                tooltip="Hand the call to you now"),
+        Binding("m", "mute", "Mute", id="mute", tooltip="Mute/unmute the monitor audio"),
+        Binding("escape", "back", "Back", id="back"),
+    ]
+
+    def __init__(self, call_id: str) -> None:
+        super().__init__()
+        self.call_id = call_id
+        self._transcript_shown = 0
+        self._level_seq = -1
+        self.meter_updates = 0  # read by bench/bench_tui.py
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="live"):
+            yield Static("", id="call-title")
+            yield Static("", id="call-status")
+            yield LevelMeter(id="meter")
+            with Horizontal(id="live-panels"):
+                yield IvrTree(id="ivr-tree")
+                yield RichLog(id="transcript", wrap=True, markup=False, auto_scroll=True)
+            yield Static("digits 0-9 * # are sent as you type them", id="digits-hint")
+        yield Footer()
+
+    @property
+    def call(self) -> CallView | None:
+        return self.hs.book.get(self.call_id)
+
+    def on_mount(self) -> None:
+        self.query_one("#transcript", RichLog).border_title = "Transcript"
+        self.query_one("#ivr-tree", IvrTree).border_title = "Menus"
+        self.query_one("#meter", LevelMeter).border_title = "Audio"
+        self._meter_timer = self.set_interval(1 / METER_HZ, self._tick_meter)
+        self._clock_timer = self.set_interval(1.0, self._tick_clock)
+        self.refresh_call()
+
+    def on_screen_suspend(self) -> None:
+        self._meter_timer.pause()
+        self._clock_timer.pause()
+
+    def on_screen_resume(self) -> None:
+        self._meter_timer.resume()
+        self._clock_timer.resume()
+        self.refresh_call()
+
+    @on(CallsChanged)
+    def _on_calls_changed(self, message: CallsChanged) -> None:
+        if message.call_id in ("", self.call_id):
+            self.refresh_call()
+
+    def refresh_call(self) -> None:
+        call = self.call
+        if call is None:
+            return
+        target = call.target if call.target and call.target != call.title else ""
+        title = call.title + (f"  ({target})" if target else "")
+        if call.intent:
+            title += f"\nintent: {call.intent}"
+        self.query_one("#call-title", Static).update(title)
+        self.set_class(call.state == PERSON, "person")
+        self.set_class(not call.live, "ended")
+        self._tick_clock()
+        self.query_one("#ivr-tree", IvrTree).show_call(call)
+        log = self.query_one("#transcript", RichLog)
+        new = call.transcript[self._transcript_shown:]
+        if new:
+            for line in new:
+                log.write(f"“{line}”")
+            self._transcript_shown = len(call.transcript)
+
+    def _tick_clock(self) -> None:
+        call = self.call
+        if call is not None:
+            self.query_one("#call-status", Static).update(status_line(call, self.hs.clock()))
+
+    def _tick_meter(self) -> None:
+        levels = self.hs.link.levels
+        level = levels.latest(self.call_id)
+        if level.seq == self._level_seq:
+            return
+        self._level_seq = level.seq
+        self.query_one("#meter", LevelMeter).show(level, levels.history(self.call_id))
+        self.meter_updates += 1
+
+    # -- keys ---------------------------------------------------------------------------------
+    def on_key(self, event: Key) -> None:
+        if event.character and event.character in DIGITS:
+            event.stop()
+            self.press(event.character)
+
+    def press(self, digits: str) -> None:
+        call = self.call
+        if call is None or not call.live:
+            self.notify("The call has ended.", severity="warning")
+            return
+        self.hs.link.send_digits(self.call_id, digits)
+
+    def action_hang_up(self) -> None:
+        self.hs.hang_up(self.call_id)
+
+    def action_take_over(self) -> None:
+        self.hs.take_over(self.call_id)
+
+    def action_mute(self) -> None:
+        call = self.call
+        if call is not None:
+            call.muted = not call.muted
+            self._tick_clock()
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
