@@ -132,25 +132,27 @@ class RecordingService:
         try:
             while not rec.stop.is_set():
                 frame = rec.remote.get(timeout=0.1)
-                if frame is not None:
+                got_remote = frame is not None
+                while frame is not None:
                     pending_r.append(frame.pcm)
+                    frame = rec.remote.get(timeout=0)
                 while (lf := rec.local.get(timeout=0)) is not None:
                     pending_l.append(lf.pcm)
                 # pair frames from the two taps; a side that stops flowing becomes silence
-                while pending_r and (pending_l or len(pending_r) > 10 or rec.local.closed):
-                    r = pending_r.popleft()
-                    lo = pending_l.popleft() if pending_l else np.zeros(FRAME_SAMPLES, np.int16)
-                    self._write(outbound, inbound, mixed, r, lo)
-                while len(pending_l) > 10 and not pending_r:
-                    lo = pending_l.popleft()
-                    self._write(outbound, inbound, mixed,
-                                np.zeros(FRAME_SAMPLES, np.int16), lo)
                 first = next(iter(rec.writers.values()))
+                silence = np.zeros(FRAME_SAMPLES, np.int16)
+                while first.samples < max_samples and pending_r and (
+                        pending_l or len(pending_r) > 10 or rec.local.closed):
+                    lo = pending_l.popleft() if pending_l else silence
+                    self._write(outbound, inbound, mixed, pending_r.popleft(), lo)
+                while first.samples < max_samples and len(pending_l) > 25 and not pending_r:
+                    # the far end sent nothing for 0.5 s: keep our side, theirs is silence
+                    self._write(outbound, inbound, mixed, silence, pending_l.popleft())
                 if first.samples >= max_samples:
                     limit = self.max_recording_seconds
                     rec.stop_reason = f"reached max_recording_seconds ({limit:g} s)"
                     break
-                if rec.remote.closed and frame is None:
+                if rec.remote.closed and not got_remote:
                     rec.stop_reason = rec.stop_reason or "call ended"
                     break
                 if time.monotonic() - last_flush >= 1.0:
