@@ -43,6 +43,7 @@ from engine.wavio import read_wav
 log = logging.getLogger(__name__)
 
 PJMEDIA_RTP_EREMNORFC2833 = 220000 + 102  # PJMEDIA_ERRNO_START + 102
+MAX_CALLS = 4  # the pjsua2-python wheel is built with PJSUA_MAX_CALLS = 4 (more is capped)
 
 
 class SipError(RuntimeError):
@@ -343,7 +344,7 @@ class SipEngine:
         cfg = pj.EpConfig()
         cfg.uaConfig.threadCnt = 0
         cfg.uaConfig.mainThreadOnly = True
-        cfg.uaConfig.maxCalls = 32
+        cfg.uaConfig.maxCalls = MAX_CALLS
         cfg.uaConfig.userAgent = self.user_agent
         cfg.medConfig.noVad = True
         cfg.medConfig.clockRate = 16000
@@ -498,6 +499,10 @@ class SipEngine:
         acc = self._trunk_acc if c.via_trunk and self._trunk_acc else self._direct_acc
         if c.via_trunk and self._trunk_acc is None:
             raise SipError("no SIP trunk account to dial through")
+        live = sum(1 for leg in self._legs.values() if not leg.ended)
+        if live >= MAX_CALLS:
+            raise SipError(f"already {live} calls in progress, the most one Hold Slayer can "
+                           "hold at once; hang up one or queue this call")
         if c.call_id not in self._sources:
             self._prepare_media(c.call_id)
         leg = self._new_leg(c.call_id, c.uri, "outbound", c.dtmf_method, dict(c.meta))

@@ -141,3 +141,20 @@ def test_twenty_calls_in_a_row_leak_nothing(engine: SipEngine, bus: EventBus,
     assert len(os.listdir("/proc/self/fd")) <= fds_before + 2
     assert engine.calls() == []
     assert engine.running
+
+
+def test_a_fifth_simultaneous_call_is_refused_clearly(engine: SipEngine, bus: EventBus,
+                                                      answer_peer) -> None:
+    from engine.sip.engine import SipError
+
+    peers = [answer_peer(440), answer_peer(660)]
+    events = bus.subscribe_queue(types=[EventType.CALL_ANSWERED])
+    calls = [engine.dial(f"sip:x@127.0.0.1:{peers[i % 2].port}") for i in range(4)]
+    for _ in calls:
+        wait_event(events, EventType.CALL_ANSWERED)
+    with pytest.raises(SipError, match="4 calls in progress"):
+        engine.dial(f"sip:x@127.0.0.1:{peers[0].port}")
+    engine.hangup(calls[0]).result(5)
+    time.sleep(0.5)
+    fifth = engine.dial(f"sip:x@127.0.0.1:{peers[0].port}")  # room again
+    wait_event(events, EventType.CALL_ANSWERED, fifth)
