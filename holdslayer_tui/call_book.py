@@ -58,6 +58,7 @@ class CallView:
     ivr: list[IvrNode] = dataclasses.field(default_factory=list)
     loose_digits: str = ""  # digits pressed with no menu step to hang them on
     queue_position: int | None = None
+    callback_key: str = ""  # a callback was offered: press this key to accept
     wait_minutes: float | None = None
     muted: bool = False
     handover: str = ""  # "", "waiting", "active"
@@ -168,6 +169,13 @@ class CallBook:
                     call.queue_position = int(queue["position"])
                 if "wait_minutes" in queue:
                     call.wait_minutes = float(queue["wait_minutes"])
+            case EventType.QUEUE_POSITION:
+                if d.get("position") is not None:
+                    call.queue_position = int(d["position"])
+                if d.get("wait_minutes") is not None:
+                    call.wait_minutes = float(d["wait_minutes"])
+            case EventType.CALLBACK_OFFER:
+                call.callback_key = str(d.get("key") or "?")
             case EventType.TRANSFER_STARTED:
                 call.state = HANDED_OVER
             case EventType.CALL_FAILED:
