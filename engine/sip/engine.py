@@ -572,7 +572,8 @@ class SipEngine:
                 call.dialDtmf(digit)
                 return method
             except pj.Error as exc:
-                if exc.status != PJMEDIA_RTP_EREMNORFC2833:
+                if exc.status != PJMEDIA_RTP_EREMNORFC2833 and \
+                        "EREMNORFC2833" not in pj_message(exc):
                     raise
                 log.info("call %s: far end has no telephone-event; switching to in-band DTMF",
                          leg.call_id)
