@@ -34,6 +34,7 @@ from holdslayer_tui.messages import (
     CallPlaced,
     CallsChanged,
     EngineEvent,
+    HandoverLegPlaced,
     ReadyToExit,
     RuntimeFailed,
     RuntimeReady,
@@ -326,7 +327,17 @@ class HoldSlayerApp(App[int]):
         except Exception as exc:
             self.post_message(CallNotPlaced(target, f"hand-over failed: {exc}"))
             return
-        self._handover_legs[leg] = call_id
+        self.post_message(HandoverLegPlaced(leg, call_id))
+
+    @on(HandoverLegPlaced)
+    def _handover_leg_placed(self, message: HandoverLegPlaced) -> None:
+        # the leg's own events may have overtaken this message: adopt what the book saw
+        self._handover_legs[message.leg] = message.call_id
+        seen = self.book.calls.pop(message.leg, None)
+        if seen is not None and seen.answered_at is not None:
+            self._handover_leg_event(message.leg, EventType.CALL_ANSWERED)
+        if seen is not None and not seen.live:
+            self._handover_leg_event(message.leg, EventType.CALL_ENDED)
 
     def _handover_leg_event(self, leg: str, type_: EventType) -> None:
         call_id = self._handover_legs[leg]

@@ -53,3 +53,12 @@ class CallsChanged(Message):
 
 class ReadyToExit(Message):
     """Calls are hung up (or the wait ran out): leave."""
+
+
+class HandoverLegPlaced(Message):
+    """The second leg (the user's phone) for a hand-over was dialled."""
+
+    def __init__(self, leg: str, call_id: str) -> None:
+        super().__init__()
+        self.leg = leg
+        self.call_id = call_id

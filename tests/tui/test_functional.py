@@ -1,0 +1,112 @@
+"""The app's behaviour against a fake engine on the real event bus: keys reach the engine, a
+person answering alerts once, only one hand-over happens at a time, the queue fills free
+lines, settings save to the config file."""
+
+from __future__ import annotations
+
+import asyncio
+import tomllib
+from pathlib import Path
+
+import pytest
+from tui_scenes import T0, make_app, publish, until
+
+from engine.events import EventType
+from holdslayer_tui.call_book import ENDED, HANDED_OVER, PERSON
+from holdslayer_tui.screens.live_call import LiveCallScreen
+from holdslayer_tui.screens.settings import widget_id
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def run(coro) -> None:
+    asyncio.run(coro)
+
+
+def test_keys_on_the_live_screen_reach_the_engine(fake_runtime) -> None:
+    async def go() -> None:
+        app = make_app(fake_runtime)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.engine_state == "ready")
+            app.call_now("demo:acme_bank", "balance", "Acme Bank")
+            await until(pilot, lambda: isinstance(app.screen, LiveCallScreen))
+            publish(fake_runtime, EventType.CALL_ANSWERED, "call1", T0 + 1)
+            await pilot.press("1", "#", "m")
+            await until(pilot, lambda: app.book.get("call1").digits == "1#")
+            assert fake_runtime.engine.digits == [("call1", "1"), ("call1", "#")]
+            assert app.book.get("call1").muted
+            await pilot.press("h")
+            await until(pilot, lambda: app.book.get("call1").state == ENDED)
+            assert fake_runtime.engine.hangups == ["call1"]
+
+    run(go())
+
+
+def test_three_calls_only_one_handover_at_a_time(fake_runtime, monkeypatch) -> None:
+    async def go() -> None:
+        app = make_app(fake_runtime)
+        app.settings.handover.mode = "phone"
+        app.settings.handover.target = "sip:me@127.0.0.1"
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.engine_state == "ready")
+            for company in ("acme_bank", "telco", "airline"):
+                app.add_to_queue(f"demo:{company}", "help", company)
+            await until(pilot, lambda: len(app.book.calls) == 3)
+            for cid in ("call1", "call2", "call3"):
+                publish(fake_runtime, EventType.CALL_ANSWERED, cid, T0 + 1)
+                publish(fake_runtime, EventType.HUMAN_DETECTED, cid, T0 + 50, evidence="voice")
+            await until(pilot, lambda: len(app.alerts) == 3)
+            # the first person gets the user's phone; the others are kept warm
+            await until(pilot, lambda: fake_runtime.placed[3:] == ["sip:me@127.0.0.1"])
+            states = {c.call_id: (c.state, c.handover) for c in app.book.calls.values()}
+            assert states["call1"] == (HANDED_OVER, "active")
+            assert states["call2"] == (PERSON, "waiting") == states["call3"]
+            assert app.desk.active == "call1" and app.desk.waiting == ["call2", "call3"]
+            # the user's phone answers: bridged to the first company only
+            publish(fake_runtime, EventType.CALL_ANSWERED, "call4", T0 + 52)
+            await until(pilot, lambda: fake_runtime.engine.bridged == [("call1", "call4")])
+            # the first call ends: the next waiting one is handed over, never two at once
+            publish(fake_runtime, EventType.CALL_ENDED, "call1", T0 + 90, reason="done")
+            await until(pilot, lambda: app.desk.active == "call2")
+            assert app.book.get("call2").state == HANDED_OVER
+            assert app.book.get("call3").handover == "waiting"
+            assert "call4" in fake_runtime.engine.hangups  # the old leg was hung up
+
+    run(go())
+
+
+def test_queue_places_calls_as_lines_free_up(fake_runtime) -> None:
+    async def go() -> None:
+        app = make_app(fake_runtime, max_live_calls=1)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.engine_state == "ready")
+            app.add_to_queue("demo:acme_bank")
+            app.add_to_queue("demo:telco")
+            await until(pilot, lambda: fake_runtime.placed == ["demo:acme_bank"])
+            publish(fake_runtime, EventType.CALL_ENDED, "call1", T0 + 5, reason="done")
+            await until(pilot, lambda: fake_runtime.placed == ["demo:acme_bank", "demo:telco"])
+            assert app.queue.entries == []
+
+    run(go())
+
+
+def test_settings_validate_as_typed_and_save(fake_runtime, private_paths: Path) -> None:
+    config = private_paths / "config.toml"
+
+    async def go() -> None:
+        app = make_app(fake_runtime, config_file=config)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("f6")
+            await pilot.pause()
+            app.screen.query_one(f"#{widget_id('sip.default_country')}").focus()
+            await pilot.press("ctrl+a", "ctrl+k", *"44")
+            app.screen.query_one(f"#{widget_id('profile.zip_code')}").focus()
+            await pilot.press(*"94110")
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: config.exists())
+            await app.workers.wait_for_complete()
+
+    run(go())
+    data = tomllib.loads(config.read_text())
+    assert data["sip"]["default_country"] == "44" and data["profile"]["zip_code"] == "94110"
+    assert config.stat().st_mode & 0o777 == 0o600

@@ -1,0 +1,87 @@
+"""The UI's pure models: call states from events, the queue, one hand-over at a time, the
+terminal alert escapes, settings validation."""
+
+from __future__ import annotations
+
+from engine.config import Settings
+from engine.events import Event, EventType
+from holdslayer_tui.call_book import ENDED, FAILED, MENU, ON_HOLD, PERSON, RINGING, CallBook
+from holdslayer_tui.call_queue import CallQueue
+from holdslayer_tui.handover import HandoverDesk
+from holdslayer_tui.screens.settings import validate
+from holdslayer_tui.terminal_alert import alert_sequence
+
+
+def ev(type_: EventType, at: float, **data) -> Event:
+    return Event(type_, "c1", data, timestamp=at)
+
+
+def test_call_states_and_hold_timer() -> None:
+    book = CallBook()
+    book.apply(ev(EventType.CALL_STARTED, 100, target="demo:acme_bank", company="Acme Bank"))
+    assert book.apply(ev(EventType.CALL_RINGING, 101)).state == RINGING
+    assert book.apply(ev(EventType.CALL_ANSWERED, 102)).state == MENU
+    call = book.apply(ev(EventType.HOLD_DETECTED, 110))
+    assert call.state == ON_HOLD and call.hold_seconds(now=170) == 60
+    call = book.apply(ev(EventType.HUMAN_DETECTED, 200))
+    assert call.state == PERSON and call.hold_seconds(now=999) == 90  # stops at the person
+    call = book.apply(ev(EventType.CALL_ENDED, 230, reason="hung up by user"))
+    assert call.state == ENDED and not call.live and call.elapsed(now=999) == 130
+
+
+def test_failed_call_keeps_its_reason() -> None:
+    book = CallBook()
+    book.apply(ev(EventType.CALL_STARTED, 1))
+    book.apply(ev(EventType.CALL_FAILED, 2, reason="486 Busy Here"))
+    call = book.apply(ev(EventType.CALL_ENDED, 2, reason="486 Busy Here"))
+    assert call.state == FAILED and call.end_reason == "486 Busy Here"
+
+
+def test_ivr_steps_and_digits_build_the_tree() -> None:
+    book = CallBook()
+    book.apply(ev(EventType.CALL_STARTED, 1))
+    book.apply(ev(EventType.IVR_DTMF_SENT, 2, digits="9"))  # before any menu: by hand
+    book.apply(ev(EventType.IVR_STEP, 3, node_id="main", options=["1", "2"]))
+    call = book.apply(ev(EventType.IVR_DTMF_SENT, 4, digits="2"))
+    assert call.loose_digits == "9" and call.ivr[0].chosen == "2" and call.digits == "92"
+
+
+def test_unknown_call_events_are_ignored() -> None:
+    assert CallBook().apply(ev(EventType.HOLD_DETECTED, 1)) is None
+
+
+def test_queue_order_pause_cancel() -> None:
+    q = CallQueue()
+    a, b, c = q.add("a"), q.add("b"), q.add("c")
+    assert q.move(c.entry_id, -2) and [e.target for e in q.entries] == ["c", "a", "b"]
+    q.toggle_pause(c.entry_id)
+    assert q.pop_next() is a
+    assert q.cancel(b.entry_id) and q.pop_next() is None  # only the paused one is left
+
+
+def test_one_handover_at_a_time() -> None:
+    desk = HandoverDesk()
+    assert desk.request("a") == "active"
+    assert desk.request("b") == "waiting" and desk.request("c") == "waiting"
+    assert desk.release("c") is None  # a waiting call that ended just leaves the line
+    assert desk.release("a") == "b" and desk.active == "b"
+    assert desk.release("b") is None and desk.active is None
+
+
+def test_alert_sequence_bell_osc9_osc777() -> None:
+    seq = alert_sequence("Hold Slayer", "A person answered; pick up\x07", env={})
+    assert seq.startswith("\x07")
+    assert "\x1b]9;Hold Slayer: A person answered, pick up\x07" in seq
+    assert "\x1b]777;notify;Hold Slayer;A person answered, pick up\x07" in seq
+
+
+def test_alert_sequence_inside_tmux_is_passed_through() -> None:
+    seq = alert_sequence("T", "B", env={"TMUX": "/tmp/tmux-1/default,1,0"})
+    assert "\x1bPtmux;\x1b\x1b]9;T: B\x07\x1b\\" in seq
+
+
+def test_settings_validation_names_the_field() -> None:
+    ok, errors = validate(Settings(), {"sip.registrar": "pbx.example.com"})
+    assert errors == {} and ok.sip.registrar == "sip:pbx.example.com"
+    bad, errors = validate(Settings(), {"sip.transport": "carrier-pigeon"})
+    assert bad is None and "sip.transport" in errors
