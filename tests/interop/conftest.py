@@ -10,6 +10,7 @@ import json
 import os
 import selectors
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -45,25 +46,34 @@ def need(tool: str, package: str) -> str:
 
 
 def stop_process(proc: subprocess.Popen, grace: float = 5.0) -> None:
+    """SIGTERM the process's own group (Kamailio forks workers), SIGKILL it after ``grace``."""
+    def signal_group(sig: signal.Signals) -> None:
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
     if proc.poll() is None:
-        proc.terminate()
+        signal_group(signal.SIGTERM)
         try:
             proc.wait(grace)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+            pass
+    signal_group(signal.SIGKILL)  # strays left in the group, if any
+    if proc.poll() is None:
+        proc.wait(5)
 
 
 @pytest.fixture
 def spawn() -> Iterator[Callable[..., subprocess.Popen]]:
-    """Popen that is always terminated (then killed) at teardown."""
+    """Popen in a new session (its own process group), always killed at teardown."""
     procs: list[subprocess.Popen] = []
 
     def start(cmd: list[str], **kw) -> subprocess.Popen:
         kw.setdefault("stdout", subprocess.DEVNULL)
         kw.setdefault("stderr", subprocess.DEVNULL)
         kw.setdefault("stdin", subprocess.DEVNULL)
-        proc = subprocess.Popen(cmd, **kw)
+        proc = subprocess.Popen(cmd, start_new_session=True, **kw)
         procs.append(proc)
         return proc
 
@@ -106,16 +116,16 @@ class EngineUnderTest:
     events: Subscription
     seen: list[Event]
 
-    def wait_event(self, kind: EventType, call_id: str | None = None,
-                   timeout: float = 10.0) -> Event:
-        """The first event of ``kind`` (already seen or arriving within ``timeout``)."""
+    def wait_event(self, kind: EventType, call_id: str | None = None, timeout: float = 10.0,
+                   where: Callable[[Event], bool] = lambda e: True) -> Event:
+        """The first event of ``kind`` matching ``where``, seen or arriving within ``timeout``."""
         deadline = time.monotonic() + timeout
         i = 0
         while True:
             while i < len(self.seen):
                 ev = self.seen[i]
                 i += 1
-                if ev.type == kind and (call_id is None or ev.call_id == call_id):
+                if ev.type == kind and call_id in (None, ev.call_id) and where(ev):
                     return ev
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -306,19 +316,20 @@ class Simulator:
 def start_simulator(spawn: Callable[..., subprocess.Popen], log_path: Path, company: str,
                     *extra: str, timeout: float = 60.0) -> Simulator:
     """``holdslayer simulate`` on a free port; returns once it printed its ready line."""
-    proc = spawn(
-        [sys.executable, "-m", "engine.cli", "simulate", "--company", company, "--port", "0",
-         "--log", str(log_path), "--no-tcp", *extra],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    err_path = log_path.with_suffix(".stderr")
+    with err_path.open("w") as err:
+        proc = spawn(
+            [sys.executable, "-m", "engine.cli", "simulate", "--company", company, "--port",
+             "0", "--log", str(log_path), "--no-tcp", *extra],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=err, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
-    if not sel.select(timeout):
-        raise AssertionError(f"simulator printed no ready line within {timeout}s")
-    line = proc.stdout.readline()
+    line = proc.stdout.readline() if sel.select(timeout) else ""
     if not line:
-        raise AssertionError(f"simulator exited ({proc.wait()}):\n{proc.stderr.read()}")
+        raise AssertionError(f"simulator not ready within {timeout}s (exit {proc.poll()}):\n"
+                             f"{err_path.read_text()}")
     return Simulator(proc, json.loads(line), log_path)
 
 
@@ -403,9 +414,15 @@ class Kamailio:
     def registrar(self) -> str:
         return f"sip:127.0.0.1:{self.port}"
 
-    def log_lines(self, tag: str) -> list[str]:
-        return [line.split(tag, 1)[1].strip() for line in self.log_path.read_text().splitlines()
-                if tag in line]
+    def log_lines(self, tag: str, at_least: int = 0, timeout: float = 3.0) -> list[str]:
+        """What our ``xlog`` lines tagged ``tag`` said (waiting for ``at_least`` of them)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = [line.split(tag, 1)[1].strip()
+                     for line in self.log_path.read_text().splitlines() if tag in line]
+            if len(lines) >= at_least or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.05)
 
 
 @pytest.fixture
@@ -423,9 +440,9 @@ def kamailio(spawn, tmp_path: Path) -> Callable[..., Kamailio]:
             text = text.replace(key, value)
         cfg.write_text(text)
         log_path = tmp_path / "kamailio.log"
-        proc = spawn([binary, "-DD", "-E", "-f", str(cfg), "-m", "16", "-M", "4",
-                      "-Y", str(tmp_path)],
-                     stdout=log_path.open("w"), stderr=subprocess.STDOUT)
+        with log_path.open("w") as log:
+            proc = spawn([binary, "-DD", "-E", "-f", str(cfg), "-m", "16", "-M", "4",
+                          "-Y", str(tmp_path)], stdout=log, stderr=subprocess.STDOUT)
         if not sip_probe(port, 10):
             stop_process(proc)
             raise AssertionError(f"kamailio did not answer on {port}:\n{log_path.read_text()}")

@@ -19,15 +19,14 @@ def test_register_with_the_right_password(make_engine, kamailio) -> None:
     eut = make_engine(registrar=kam.registrar, username=USER, password=PASSWORD)
     state = eut.engine.wait_registered(timeout=10)
     assert state["registered"] is True and state["code"] == 200
-    ev = eut.wait_event(EventType.REGISTRATION_STATE, timeout=1)
-    while not ev.data["registered"]:  # the first one says "registering to ..."
-        eut.seen.remove(ev)
-        ev = eut.wait_event(EventType.REGISTRATION_STATE, timeout=5)
+    ev = eut.wait_event(EventType.REGISTRATION_STATE, timeout=2,
+                        where=lambda e: e.data["registered"])
     assert ev.data["code"] == 200 and USER in ev.data["message"]
     assert eut.engine.registration()["registered"] is True
     assert PASSWORD not in str(eut.seen)
-    registers = kam.log_lines("HS-REGISTER")
-    assert registers and registers[0].startswith(USER)
+    assert kam.log_lines("HS-REGISTER") == [f"{USER} 300"]  # Expires as configured
+    eut.engine.stop()
+    assert kam.log_lines("HS-REGISTER", at_least=2) == [f"{USER} 300", f"{USER} 0"]  # unregistered
 
 
 def test_wrong_password_is_a_clear_registration_error(make_engine, kamailio) -> None:
@@ -41,6 +40,8 @@ def test_wrong_password_is_a_clear_registration_error(make_engine, kamailio) -> 
     assert "wrong username or password" in message and "401" in message
     assert "not-the-password" not in message
     assert eut.engine.registration()["registered"] is False
+    ev = eut.wait_event(EventType.REGISTRATION_STATE, timeout=2, where=lambda e: e.data["code"])
+    assert ev.data["code"] == 401 and ev.data["registered"] is False
     assert not kam.log_lines("HS-REGISTER")
 
 
