@@ -38,6 +38,19 @@ def free_udp_port() -> int:
         return s.getsockname()[1]
 
 
+def free_port_pair() -> int:
+    """A port free for both UDP and TCP on 127.0.0.1."""
+    for _ in range(50):
+        port = free_udp_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free UDP+TCP port")
+
+
 def need(tool: str, package: str) -> str:
     path = shutil.which(tool)
     if path is None:
@@ -347,10 +360,11 @@ KAMAILIO_CFG = """#!KAMAILIO
 debug=2
 log_stderror=yes
 children=1
-disable_tcp=yes
+tcp_children=1
 disable_sctp=yes
 auto_aliases=no
 listen=udp:127.0.0.1:@PORT@
+listen=tcp:127.0.0.1:@PORT@
 alias="127.0.0.1:@PORT@"
 
 loadmodule "tm.so"
@@ -378,7 +392,7 @@ request_route {
             www_challenge("$td", "0"); exit;
         }
         if ($au != $tU) { sl_send_reply("403", "Forbidden auth ID"); exit; }
-        xlog("L_NOTICE", "HS-REGISTER $au $hdr(Expires)\\n");
+        xlog("L_NOTICE", "HS-REGISTER $au $hdr(Expires) $pr\\n");
         save("location");
         exit;
     }
@@ -390,11 +404,11 @@ request_route {
         consume_credentials();
         record_route();
         if (lookup("location")) {
-            xlog("L_NOTICE", "HS-INVITE $au registered $ru\\n");
+                xlog("L_NOTICE", "HS-INVITE $au registered $ru $pr\\n");
             t_relay(); exit;
         }
-        rewritehostport("@FALLBACK@");
-        xlog("L_NOTICE", "HS-INVITE $au fallback $ru\\n");
+        $ru = "sip:" + $rU + "@@FALLBACK@";  # the simulator listens on UDP only
+        xlog("L_NOTICE", "HS-INVITE $au fallback $ru $pr\\n");
         t_relay();
         exit;
     }
@@ -427,11 +441,12 @@ class Kamailio:
 
 @pytest.fixture
 def kamailio(spawn, tmp_path: Path) -> Callable[..., Kamailio]:
-    """``kamailio(fallback_port)``: a registrar/proxy on a free port, foreground (-DD -E)."""
+    """``kamailio(fallback_port)``: a registrar/proxy on a free port (UDP and TCP), in the
+    foreground (-DD -E)."""
 
     def start(fallback_port: int) -> Kamailio:
         binary = need("kamailio", "kamailio")
-        port = free_udp_port()
+        port = free_port_pair()
         cfg = tmp_path / "kamailio.cfg"
         text = KAMAILIO_CFG
         for key, value in {"@PORT@": str(port), "@USERS@": f"{USER}|{PEER_USER}",

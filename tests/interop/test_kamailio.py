@@ -24,9 +24,10 @@ def test_register_with_the_right_password(make_engine, kamailio) -> None:
     assert ev.data["code"] == 200 and USER in ev.data["message"]
     assert eut.engine.registration()["registered"] is True
     assert PASSWORD not in str(eut.seen)
-    assert kam.log_lines("HS-REGISTER") == [f"{USER} 300"]  # Expires as configured
+    assert kam.log_lines("HS-REGISTER") == [f"{USER} 300 udp"]  # Expires as configured
     eut.engine.stop()
-    assert kam.log_lines("HS-REGISTER", at_least=2) == [f"{USER} 300", f"{USER} 0"]  # unregistered
+    unregistered = [f"{USER} 300 udp", f"{USER} 0 udp"]
+    assert kam.log_lines("HS-REGISTER", at_least=2) == unregistered
 
 
 def test_wrong_password_is_a_clear_registration_error(make_engine, kamailio) -> None:
@@ -85,7 +86,7 @@ def test_authenticated_call_through_registrar_reaches_simulator(
     # The proxy challenged the INVITE and let it through only with alice's credentials.
     assert kam.log_lines("HS-CHALLENGE")
     assert kam.log_lines("HS-INVITE") == [f"{USER} fallback sip:+18005550100@127.0.0.1:"
-                                          f"{simulator.port}"]
+                                          f"{simulator.port} udp"]
 
 
 def test_call_to_a_registered_user_goes_to_its_contact(
@@ -108,5 +109,24 @@ def test_call_to_a_registered_user_goes_to_its_contact(
     assert ended.data["answered"] is True
     assert bob.proc.wait(15) == 0  # bob's SIPp saw the whole call, BYE included
     assert kam.log_lines("HS-INVITE") == [
-        f"{USER} registered sip:{PEER_USER}@127.0.0.1:{bob.port}"
+        f"{USER} registered sip:{PEER_USER}@127.0.0.1:{bob.port} udp"
+    ]
+
+
+def test_register_and_call_over_tcp(make_engine, kamailio, simulator) -> None:
+    """transport = "tcp": REGISTER and INVITE reach the proxy over TCP; it relays by UDP."""
+    kam = kamailio(fallback_port=simulator.port)
+    eut = make_engine(registrar=kam.registrar, username=USER, password=PASSWORD,
+                      transport="tcp")
+    assert eut.engine.wait_registered(timeout=10)["registered"] is True
+    uri, via_trunk = eut.engine.resolve("+1 800 555 0100")
+    assert uri.endswith(";transport=tcp") and via_trunk
+    call_id = eut.engine.dial(uri, via_trunk=True)
+    eut.wait_event(EventType.CALL_ANSWERED, call_id, timeout=15)
+    eut.engine.hangup(call_id).result(timeout=5)
+    eut.wait_event(EventType.CALL_ENDED, call_id, timeout=10)
+    simulator.wait_for(lambda ev: any(e["event"] == "hangup" for e in ev))
+    assert kam.log_lines("HS-REGISTER") == [f"{USER} 300 tcp"]
+    assert kam.log_lines("HS-INVITE") == [
+        f"{USER} fallback sip:+18005550100@127.0.0.1:{simulator.port} tcp"
     ]
