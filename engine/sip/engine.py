@@ -35,7 +35,15 @@ from engine.events import EventBus, EventType
 from engine.sip import commands as cmds
 from engine.sip.audio_tap import AudioTap
 from engine.sip.dtmf import DtmfMethod, plan_digits, tone
-from engine.sip.pj_objects import PcmSource, PjAccount, PjCall, SourcePort, TapPort, pcm_format
+from engine.sip.pj_objects import (
+    PcmSource,
+    PjAccount,
+    PjCall,
+    PortPool,
+    SourcePort,
+    TapPort,
+    abandon_forever,
+)
 from engine.sip.sip_causes import describe_reg_failure, describe_sip_status
 from engine.sip.targets import Target, parse_target
 from engine.wavio import read_wav
@@ -138,7 +146,7 @@ class SipEngine:
         self._ep: pj.Endpoint | None = None
         self._direct_acc: PjAccount | None = None
         self._trunk_acc: PjAccount | None = None
-        self._port_seq = itertools.count()
+        self._ports = PortPool()
         self._last_watchdog = 0.0
 
     # ------------------------------------------------------------------ lifecycle
@@ -464,14 +472,9 @@ class SipEngine:
             return
         if leg.audio is not None:
             self._disconnect_media(leg)
-        fmt = pcm_format()
-        n = next(self._port_seq)
-        leg.remote_port = TapPort(leg.remote_tap)
-        leg.remote_port.createPort(f"tap-rx-{n}", fmt)
-        leg.local_port = TapPort(leg.local_tap)
-        leg.local_port.createPort(f"tap-tx-{n}", fmt)
-        leg.source_port = SourcePort(leg.source)
-        leg.source_port.createPort(f"src-{n}", fmt)
+        leg.remote_port = self._ports.tap(leg.remote_tap)
+        leg.local_port = self._ports.tap(leg.local_tap)
+        leg.source_port = self._ports.source(leg.source)
         audio.startTransmit(leg.remote_port)
         leg.source_port.startTransmit(audio)
         leg.source_port.startTransmit(leg.local_port)
@@ -482,7 +485,27 @@ class SipEngine:
                 self._link(leg, other)
 
     def _disconnect_media(self, leg: CallLeg) -> None:
-        """Dropping a port's last reference removes it from the conference bridge."""
+        """Undo our connections and return the ports to the pool (they are never destroyed
+        mid-run). Connections to the call's own slot vanish with the call's stream."""
+        if leg.source_port is not None and leg.local_port is not None:
+            with contextlib.suppress(pj.Error):
+                leg.source_port.stopTransmit(leg.local_port)
+        if leg.local_port is not None:
+            for other_id in leg.bridged:
+                other = self._legs.get(other_id)
+                if other is not None and other.audio is not None and not other.ended:
+                    with contextlib.suppress(pj.Error):
+                        other.audio.stopTransmit(leg.local_port)
+        if leg.audio is not None and not leg.ended:
+            for port in (leg.remote_port, leg.source_port):
+                with contextlib.suppress(pj.Error):
+                    if port is leg.remote_port and port is not None:
+                        leg.audio.stopTransmit(port)
+                    elif port is not None:
+                        port.stopTransmit(leg.audio)
+        for port in (leg.remote_port, leg.local_port, leg.source_port):
+            if port is not None:
+                self._ports.release(port)
         leg.remote_port = leg.local_port = leg.source_port = None
         leg.audio, leg.conf_slot = None, -1
 
@@ -820,6 +843,7 @@ class SipEngine:
             self._destroy_pj()
 
     def _destroy_pj(self) -> None:
+        abandon_forever(self._ports.abandon())
         for acc in (self._trunk_acc, self._direct_acc):
             if acc is not None:
                 try:

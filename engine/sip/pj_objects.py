@@ -28,16 +28,19 @@ def pcm_format() -> pj.MediaFormatAudio:
 
 
 class TapPort(pj.AudioMediaPort):
-    """Receives whatever the conference bridge transmits to it and hands it to an AudioTap."""
+    """Receives whatever the conference bridge transmits to it and hands it to an AudioTap.
 
-    def __init__(self, tap: AudioTap) -> None:
+    ``tap`` is rebound when the port is reused for another call (see :class:`PortPool`)."""
+
+    def __init__(self, tap: AudioTap | None = None) -> None:
         super().__init__()
         self.tap = tap
 
     def onFrameReceived(self, frame: pj.MediaFrame) -> None:  # noqa: N802 (pjsua2 API)
+        tap = self.tap
         try:
-            if frame.size:
-                self.tap.push(bytes(frame.buf))
+            if tap is not None and frame.size and frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO:
+                tap.push(bytes(frame.buf))
         except Exception:  # never let an exception cross into pjsua2's media thread
             pass
 
@@ -93,18 +96,73 @@ class SourcePort(pj.AudioMediaPort):
     It is connected to the call as soon as media is up, which also keeps RFC 2833 digits
     flowing (pjsua2 silently drops them while the call's audio is connected to nothing)."""
 
-    def __init__(self, source: PcmSource) -> None:
+    def __init__(self, source: PcmSource | None = None) -> None:
         super().__init__()
         self.source = source
 
     def onFrameRequested(self, frame: pj.MediaFrame) -> None:  # noqa: N802 (pjsua2 API)
+        source = self.source
         try:
-            data = self.source.next_frame() or _SILENCE
+            data = (source.next_frame() if source is not None else None) or _SILENCE
             frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
             frame.buf = pj.ByteVector(data)
             frame.size = len(data)
         except Exception:
             pass
+
+
+class PortPool:
+    """Media ports are created once and reused, never destroyed while the bridge runs.
+
+    Why: since pjsua 2.14 the conference bridge removes ports asynchronously (on its clock
+    thread), but ``~AudioMediaPort`` frees the port at once; destroying one mid-call can crash
+    the process (seen as a segfault in the clock thread). At shutdown the ports are disowned
+    (``thisown = False``) and kept referenced, so no destructor ever races the bridge."""
+
+    def __init__(self) -> None:
+        self._free_taps: list[TapPort] = []
+        self._free_sources: list[SourcePort] = []
+        self._all: list[pj.AudioMediaPort] = []
+        self._n = 0
+
+    def tap(self, tap: AudioTap) -> TapPort:
+        port = self._free_taps.pop() if self._free_taps else self._new(TapPort())
+        port.tap = tap
+        return port
+
+    def source(self, source: PcmSource) -> SourcePort:
+        port = self._free_sources.pop() if self._free_sources else self._new(SourcePort())
+        port.source = source
+        return port
+
+    def _new(self, port: TapPort | SourcePort) -> TapPort | SourcePort:
+        self._n += 1
+        port.createPort(f"{type(port).__name__.lower()}-{self._n}", pcm_format())
+        self._all.append(port)
+        return port
+
+    def release(self, port: TapPort | SourcePort) -> None:
+        if isinstance(port, TapPort):
+            port.tap = None
+            self._free_taps.append(port)
+        else:
+            port.source = None
+            self._free_sources.append(port)
+
+    def abandon(self) -> list[pj.AudioMediaPort]:
+        """At shutdown: detach every port from Python ownership; the caller keeps them."""
+        for port in self._all:
+            port.thisown = False
+        ports, self._all = self._all, []
+        self._free_taps, self._free_sources = [], []
+        return ports
+
+
+_ABANDONED: list[object] = []  # ports that must outlive the interpreter's clean-up
+
+
+def abandon_forever(objects: list[object]) -> None:
+    _ABANDONED.extend(objects)
 
 
 class PjCall(pj.Call):
