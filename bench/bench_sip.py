@@ -229,7 +229,8 @@ def main() -> int:
                   f"{max(v):7.1f} {lost[m]:6d}")
         else:
             print(f"  {m:<36} {0:4d}        -       -       - {lost[m]:6d}")
-    print("  (sent = the engine's IVR_DTMF_SENT stamp, taken just after pjsua2 accepted the key;"
+    print("  (sent = the engine's IVR_DTMF_SENT stamp, taken just after pjsua2 accepted the key,"
+          "\n   i.e. after a SIP INFO already left: ~0 ms, even slightly negative, for info;"
           "\n   received = the simulator's log `t` when its detector reported the key)")
     per_min = cpu["cpu"] / cpu["wall"] * 60
     print(f"\nCPU, one call on hold music with an audio-tap reader ({cpu['wall']:.0f} s):")
