@@ -1,0 +1,169 @@
+"""The per-call driver, against simulator companies heard as transcripts (no SIP): it gets to
+the right queue, waits for a menu to finish, recovers from lost keys, answers data prompts,
+stops at the queue, falls back from a failing LLM, learns the path and replays it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.config import ProfileSettings
+from engine.events import EventBus, EventType
+from engine.ivr.flow_store import FlowStore
+from engine.ivr.llm_client import LLMClient
+from engine.ivr.llm_navigator import LLMNavigator
+from engine.ivr.offline_navigator import OfflineNavigator
+from engine.ivr.session import IvrSession
+from engine.store.database import HistoryStore
+from tests.ivr.chat_server import ChatServer, Reply, completion
+from tests.ivr.text_ivr import TextIvr
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "assets" / "scenarios"
+COMPANIES = Path(__file__).resolve().parents[2] / "assets" / "companies"
+PROFILE = ProfileSettings(account_numbers={"default": "4417123456"}, zip_code="94110",
+                          callback_number="4155550123")
+
+
+def navigate(company: Path, intent: str, *, bus: EventBus | None = None, name: str = "",
+             flows: FlowStore | None = None, navigator=None, **ivr_kw):
+    bus = bus or EventBus()
+    steps = bus.subscribe_queue(types=[EventType.IVR_STEP])
+    ivr = TextIvr(company, bus, **ivr_kw)
+    session = IvrSession(ivr, bus, "c1", intent, name or ivr.company.name, profile=PROFILE,
+                         flows=flows, navigator=navigator).start()
+    ivr.start()
+    result = session.wait(10)
+    session.stop()
+    assert session.done, "navigation did not finish"
+    return ivr, result, steps.drain(), session
+
+
+def test_deep_bank_menu_reaches_the_disputes_queue():
+    ivr, result, steps, session = navigate(COMPANIES / "acme_bank.yaml",
+                                           "dispute a charge from Amazon on December 15th")
+    assert ivr.visited == ["main", "cards", "disputes", "account_number", "queue"]
+    assert result.reached and result.how == "hold"
+    assert [d for d, _ in ivr.keys] == list("221") + list("4417123456")
+    ivr_steps = [e.data for e in steps if e.data.get("source") != "detector"]
+    assert [s["chosen"] for s in ivr_steps] == ["2", "2", "1", "<account_number>"]
+    first = ivr_steps[0]
+    assert {"node_id", "transcript", "options", "chosen", "reason", "elapsed"} <= set(first)
+    assert "credit cards" in [o["label"] for o in first["options"]]
+    assert "4417123456" not in str([e.data for e in steps])  # the account stays private
+    tree = session.tree()
+    assert tree["children"][0]["children"][0]["chosen"] == "2"
+    assert steps[-1].data["node_id"] == "hold"  # the tree ends at the queue
+
+
+def test_waits_for_the_rest_of_the_menu_before_choosing():
+    # the menu arrives in two transcripts; the fitting option is in the second one
+    ivr, result, _, _ = navigate(SCENARIOS / "homeshield_security.yaml",
+                                 "my doorbell camera shows offline",
+                                 split_at="For billing")
+    assert ivr.visited[:2] == ["main", "service"]
+    assert result.reached
+
+
+def test_lost_key_is_resent_by_another_method():
+    ivr, result, steps, _ = navigate(SCENARIOS / "northwind_power.yaml",
+                                     "I want to pay my electric bill", drop=1)
+    assert ivr.keys == [("2", "rfc2833"), ("2", "info")]
+    assert ivr.visited == ["main", "q_billing"]
+    retry = [e.data for e in steps][1]
+    assert retry["attempt"] == 1 and "resending" in retry["reason"]
+
+
+def test_key_never_taken_moves_on_to_next_best_then_operator():
+    ivr, result, steps, _ = navigate(SCENARIOS / "bluepeak_wireless.yaml",
+                                     "cancel my plan", drop=99)
+    # rfc2833 keys vanish; the retry by INFO gets through
+    assert ivr.visited == ["main", "q_retention"]
+    assert ivr.keys[-1][1] == "info"
+
+
+def test_stops_pressing_once_on_hold():
+    ivr, result, _, _ = navigate(SCENARIOS / "northwind_power.yaml",
+                                 "my power is out on my whole street")
+    assert ivr.visited == ["main", "q_outage"] and len(ivr.keys) == 1
+
+
+def test_invalid_option_is_retried_with_the_next_best():
+    # a menu that rejects the first choice ("not a valid option") and plays again
+    bus = EventBus()
+    ivr = TextIvr(COMPANIES / "acme_bank.yaml", bus)
+    original = ivr._digit
+    rejected = []
+
+    def reject_once(d):
+        if not rejected and ivr.node.id == "main":
+            rejected.append(d)
+            ivr._say(ivr.node.invalid.text + " " + ivr.node.prompt.text)
+            return
+        original(d)
+
+    ivr._digit = reject_once
+    session = IvrSession(ivr, bus, "c1", "dispute a charge", "Acme Bank",
+                         profile=PROFILE).start()
+    ivr.start()
+    session.wait(10)
+    session.stop()
+    assert rejected == ["2"]
+    assert [k for k, _ in ivr.keys][:2] == ["2", "2"]  # same key again, by another method
+    assert ivr.visited[-1] == "queue"
+
+
+def test_llm_decides_and_offline_takes_over_when_it_fails():
+    with ChatServer() as server:
+        server.script(Reply(body=completion(tool_args={"action": "dtmf", "digits": "2",
+                                                       "reasoning": "cards"})),
+                      *[Reply(500, {"error": "down"})] * 6)
+        nav = LLMNavigator(LLMClient(server.url, "m", timeout=2.0, retries=0),
+                           OfflineNavigator(PROFILE))
+        ivr, result, steps, _ = navigate(COMPANIES / "acme_bank.yaml", "dispute a charge",
+                                         navigator=nav)
+        nav.close()
+    assert ivr.visited == ["main", "cards", "disputes", "account_number", "queue"]
+    sources = [e.data["source"] for e in steps if e.data["source"] != "detector"]
+    assert sources[0] == "llm"
+    assert sources[1].startswith("offline (LLM failed)")
+    assert sources[-1].startswith("offline")
+
+
+def test_learned_flow_is_replayed_and_verified(tmp_path):
+    flows = FlowStore(HistoryStore(tmp_path / "h.sqlite3"))
+    company = COMPANIES / "acme_bank.yaml"
+    first_ivr, first, _, _ = navigate(company, "dispute a charge", flows=flows)
+    learned = flows.find("Acme Bank", "Dispute a charge.")
+    assert learned is not None and learned.digits == "2,2,1,<account_number>"
+    assert "4417123456" not in str(learned.steps)
+    ivr, result, steps, _ = navigate(company, "dispute a charge", flows=flows)
+    assert ivr.visited == first_ivr.visited
+    assert result.replayed == 4 and not result.replay_diverged
+    assert all(e.data["source"] == "replay" for e in steps[:4])
+    assert flows.find("Acme Bank", "dispute a charge").successes == 2
+
+
+def test_changed_menu_falls_back_to_navigating_and_updates_the_flow(tmp_path):
+    flows = FlowStore(HistoryStore(tmp_path / "h.sqlite3"))
+    navigate(COMPANIES / "acme_bank.yaml", "dispute a charge", flows=flows)
+    # the bank reorganised its menu: cards moved to 4, with new words
+    changed = tmp_path / "acme_bank_v2.yaml"
+    text = (COMPANIES / "acme_bank.yaml").read_text()
+    text = text.replace("For credit cards, press 2.", "For home loans, press 2.")
+    text = text.replace("For loans and mortgages, press 3.",
+                        "For all credit card services, press 4.")
+    text = text.replace("      2: cards\n      3: loans", "      4: cards\n      2: loans")
+    changed.write_text(text)
+    ivr, result, _, _ = navigate(changed, "dispute a charge", flows=flows, name="Acme Bank")
+    assert ivr.visited[-1] == "queue" and result.replay_diverged
+    assert flows.find("Acme Bank", "dispute a charge").digits.startswith("4,")
+
+
+@pytest.mark.parametrize("company,intent,queue", [
+    ("beacon_telecom.yaml", "my home phone has no dial tone", "q_voice_repair"),
+    ("metro_water.yaml", "question about my water bill", "q_billing"),
+])
+def test_data_prompts_along_the_way(company, intent, queue):
+    ivr, result, _, _ = navigate(SCENARIOS / company, intent)
+    assert ivr.visited[-1] == queue
