@@ -67,6 +67,14 @@ class DemoCompany:
         raise DemoError(f"demo company {self.company!r} did not start within "
                         f"{self.startup_timeout:.0f} s")
 
+    def terminate(self) -> None:
+        """Ask the simulator to finish (it hangs up and exits); :meth:`stop` waits for it."""
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             try:

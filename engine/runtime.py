@@ -160,7 +160,10 @@ class Runtime:
 
     # ------------------------------------------------------------------ shutdown
     def stop(self) -> None:
+        """Hang up and tear down; demo companies shut down in parallel with the engine."""
         self.recordings.stop_all()
+        for demo in self._demos.values():
+            demo.terminate()
         self.engine.stop()
         if self._end_sub:
             self._end_sub.close()

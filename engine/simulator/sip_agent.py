@@ -82,6 +82,9 @@ def _quiet_stdout(enabled: bool) -> Iterator[None]:
         os.close(devnull)
 
 
+_ABANDONED_TAPS: list[pj.AudioMediaPort] = []
+
+
 class _CallerTap(pj.AudioMediaPort):
     """Receives the caller's audio. Runs on the media-clock thread: only copies bytes."""
 
@@ -182,10 +185,7 @@ class CallSession:
             return
         self.audio = audio
         if self.tap is None:
-            fmt = pj.MediaFormatAudio()
-            fmt.init(pj.PJMEDIA_FORMAT_PCM, TAP_RATE, 1, TAP_PTIME_US, 16)
-            self.tap = _CallerTap()
-            self.tap.createPort(f"tap{self.number}", fmt)
+            self.tap = self.agent.take_tap()
         audio.startTransmit(self.tap)
         if self.player is not None:
             self.player.startTransmit(audio)
@@ -225,6 +225,8 @@ class CallSession:
         self.player = None
         self.music.clear()
         self.recorder = None
+        if self.tap is not None:
+            self.agent.return_tap(self.tap)
         self.tap = None
         self.audio = None
         self.call = None
@@ -299,6 +301,10 @@ class SimulatorAgent:
         self.acc: _Account | None = None
         self.port = 0
         self.sessions: dict[int, CallSession] = {}
+        # Tap ports are reused, never destroyed mid-run: destroying an AudioMediaPort while
+        # the bridge's clock thread may still call it can crash the process.
+        self._free_taps: list[_CallerTap] = []
+        self._all_taps: list[_CallerTap] = []
         self.calls_seen = 0
         self.calls_ended = 0
         self.stopping = False
@@ -368,6 +374,20 @@ class SimulatorAgent:
         op.statusCode = 200
         call.answer(op)
 
+    def take_tap(self) -> _CallerTap:
+        if self._free_taps:
+            return self._free_taps.pop()
+        fmt = pj.MediaFormatAudio()
+        fmt.init(pj.PJMEDIA_FORMAT_PCM, TAP_RATE, 1, TAP_PTIME_US, 16)
+        tap = _CallerTap()
+        tap.createPort(f"tap{len(self._all_taps)}", fmt)
+        self._all_taps.append(tap)
+        return tap
+
+    def return_tap(self, tap: _CallerTap) -> None:
+        tap.frames.clear()
+        self._free_taps.append(tap)
+
     def _reap(self) -> None:
         for number in [n for n, s in self.sessions.items() if s.disconnected]:
             session = self.sessions.pop(number)
@@ -414,6 +434,10 @@ class SimulatorAgent:
             except pj.Error as exc:
                 log.warning("account shutdown: %s", _pj_reason(exc))
             self.acc = None
+        for tap in self._all_taps:  # never destructed: see take_tap
+            tap.thisown = False
+        _ABANDONED_TAPS.extend(self._all_taps)
+        self._all_taps, self._free_taps = [], []
         gc.collect()
         self.ep.libDestroy()
         self.ep = None
