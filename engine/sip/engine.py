@@ -31,7 +31,7 @@ import numpy as np
 import pjsua2 as pj
 
 from engine.config import SipSettings
-from engine.events import EventBus, EventType
+from engine.events import Event, EventBus, EventType
 from engine.sip import commands as cmds
 from engine.sip.audio_tap import AudioTap
 from engine.sip.dtmf import DtmfMethod, plan_digits, tone
@@ -577,12 +577,14 @@ class SipEngine:
             s = steps[i]
             wait = s.wait_after
             if s.digit is not None:
+                sent_at = time.time()  # stamped before the key leaves, for true latency
                 used = self._send_one_digit(leg, s.digit, method or leg.dtmf_method)
                 sent.append((s.digit, used.value))
                 if used is DtmfMethod.INBAND:
                     wait += 0.1
-                self.bus.emit(EventType.IVR_DTMF_SENT, leg.call_id, digits=s.digit,
-                              method=used.value, sequence=c.digits, index=i)
+                self.bus.publish(Event(EventType.IVR_DTMF_SENT, leg.call_id, timestamp=sent_at,
+                                       data={"digits": s.digit, "method": used.value,
+                                             "sequence": c.digits, "index": i}))
             self._later(wait, lambda: step(i + 1))
 
         step(0)
