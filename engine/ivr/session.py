@@ -48,7 +48,7 @@ class SessionSettings:
     dtmf_timeout_s: float = 30.0
     max_attempts: int = 3  # per menu: other DTMF method, next-best option, then 0
     max_actions: int = 30
-    replay_verify_s: float = 1.5  # transcribe a menu's start every this many seconds ...
+    replay_verify_s: float = 1.0  # transcribe a menu's start every this many seconds ...
     replay_max_s: float = 15.0  # ... up to this long, until the learned option is heard
     replay_onset_dbfs: float = -38.0
 
@@ -526,8 +526,15 @@ def _learned_label(step: FlowStep) -> str:
 
 
 def _similar(a: str, b: str) -> bool:
+    """Labels that mean the same option; a word cut short by a partial hearing ("tech")
+    still counts."""
     sa, sb = content_stems(a), content_stems(b)
-    return bool(sa and sb) and len(sa & sb) / min(len(sa), len(sb)) >= 0.5
+    if not sa or not sb:
+        return False
+    small, big = (sa, sb) if len(sa) <= len(sb) else (sb, sa)
+    hits = sum(1 for w in small if any(w == x or (len(w) >= 3 and x.startswith(w))
+                                       or (len(x) >= 3 and w.startswith(x)) for x in big))
+    return hits / len(small) >= 0.5
 
 
 def _step_matches(step: FlowStep, menu: ParsedMenu, partial: bool = False) -> bool | None:
