@@ -516,6 +516,10 @@ class IvrSession:
             self._sub.close()
         if self._verify is not None:
             self._verify.close()
+        try:
+            self.navigator.close()  # an LLM navigator's loop thread
+        except Exception:
+            log.debug("navigator close failed", exc_info=True)
         self._done.set()
 
 

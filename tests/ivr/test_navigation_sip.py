@@ -1,0 +1,55 @@
+"""End to end over real SIP: the simulator plays a scenario company (Piper voices), this
+process hears it with the audio analyzer (offline Whisper) and navigates with engine.ivr.
+The simulator's ground-truth log says which queue the call reached; the learned flow's
+replay must reach the same queue sooner."""
+
+from __future__ import annotations
+
+import importlib.util
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine.config import LlmSettings, ProfileSettings, Settings, SipSettings
+from engine.demo import DemoCompany
+from engine.events import EventBus
+from engine.ivr.flow_store import FlowStore
+from engine.sip.engine import SipEngine
+from engine.store.database import HistoryStore
+
+pytestmark = [pytest.mark.sip, pytest.mark.slow]
+
+_BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_navigation.py"
+_spec = importlib.util.spec_from_file_location("bench_navigation", _BENCH)
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+SCENARIOS, one_call = bench.SCENARIOS, bench.one_call
+
+INDEX = yaml.safe_load((SCENARIOS / "scenarios.yaml").read_text())
+
+
+def test_offline_then_replay_reach_the_queue_over_sip():
+    entry = next(e for e in INDEX["scenarios"] if e["company"] == "bluepeak_wireless")
+    intent = entry["intents"][0]
+    work = Path(tempfile.mkdtemp(prefix="nav-sip-"))
+    log_path = work / "sim.jsonl"
+    settings = Settings(profile=ProfileSettings(**INDEX["profile"]), llm=LlmSettings())
+    flows = FlowStore(HistoryStore(work / "h.sqlite3"))
+    bus = EventBus()
+    engine = SipEngine(bus, SipSettings()).start()
+    demo = DemoCompany(str(SCENARIOS / entry["file"]), log_path=log_path, hold_seconds=30,
+                       startup_timeout=600).start()
+    try:
+        first = one_call(engine, bus, demo.uri, entry, intent["intent"], settings, flows,
+                         False, log_path, 1, 120)
+        again = one_call(engine, bus, demo.uri, entry, intent["intent"], settings, flows,
+                         True, log_path, 2, 120)
+    finally:
+        demo.stop()
+        engine.stop()
+    assert first["queue"] == intent["queue"], first
+    assert again["queue"] == intent["queue"] and again["mode"] == "replay", again
+    assert again["keys"] == first["keys"]
+    assert again["seconds"] < first["seconds"], (first, again)
