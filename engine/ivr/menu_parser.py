@@ -73,7 +73,10 @@ _OTHER_LANGUAGE_TEXT = re.compile(r"\b(?:para|oprima|marque|presione|espa[nñ]ol
 _CATCH_ALL = re.compile(r"\b(?:all\s+other|any\s*thing\s+else|every\s*thing\s+else|"
                         r"other\s+(?:questions|inquiries|requests|matters)|general\s+"
                         r"(?:questions|inquiries)|none\s+of\s+(?:these|the\s+above))\b", re.I)
-_CALLBACK = re.compile(r"\b(?:call(?:ed)?\s*back|callback|return\s+your\s+call)\b", re.I)
+# "if this is an emergency, hang up and dial 9 1 1" is advice, not a menu key
+_EXIT = re.compile(r"\bhang\s+up\b|\b9\s*1\s*1\b|\bnine\s+one\s+one\b", re.I)
+_CALLBACK = re.compile(r"\b(?:call(?:ed)?\s*(?:you\s+|me\s+)?back|callback|"
+                       r"return\s+your\s+call)\b", re.I)
 _INVALID = re.compile(
     r"\b(?:invalid|not\s+a\s+valid|not\s+valid|did\s*n[o']t\s+(?:understand|get|recogni[sz]e)|"
     r"didn't\s+catch|not\s+recogni[sz]ed|please\s+try\s+again|try\s+again|"
@@ -112,7 +115,7 @@ class MenuOption:
 
     key: str
     label: str
-    kind: str = "option"  # option | agent | repeat | back | language | callback
+    kind: str = "option"  # option | agent | repeat | back | language | callback | exit
     spoken: str = ""  # the word a speech menu accepts instead ("agent")
 
     def to_dict(self) -> dict[str, str]:
@@ -142,7 +145,7 @@ class ParsedMenu:
     @property
     def choices(self) -> list[MenuOption]:
         """Options a navigator may pick for the caller's intent (no repeat/back keys)."""
-        return [o for o in self.options if o.kind not in ("repeat", "back")]
+        return [o for o in self.options if o.kind not in ("repeat", "back", "exit")]
 
     @property
     def keys(self) -> list[str]:
@@ -183,6 +186,8 @@ def _is_label(text: str) -> bool:
 
 
 def _classify(label: str, key: str, sentence: str) -> str:
+    if _EXIT.search(label) or _EXIT.search(sentence) and key == "9":
+        return "exit"
     if _REPEAT.search(label) or (not label and _REPEAT.search(sentence)):
         return "repeat"
     if _BACK.search(label):

@@ -245,6 +245,9 @@ class OfflineNavigator:
         scores = self.score(ctx.intent, choices)
         ranked = sorted(choices, key=lambda o: -scores[o.key])
         best = ranked[0]
+        if best.kind == "callback" and not _CALLBACK_WANTED.search(ctx.intent):
+            return Choice("wait", reason=f"declining the callback offer ('{best.label}'): "
+                          "staying in the queue", source=self.name)
         best_score = scores[best.key]
         second = scores[ranked[1].key] if len(ranked) > 1 else 0.0
         reason = f"'{best.label}' fits '{ctx.intent}' best (score {best_score:.2f})"

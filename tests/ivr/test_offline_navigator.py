@@ -102,3 +102,15 @@ def test_works_without_embeddings():
 def test_stemmer():
     assert stem("disputes") == stem("dispute") == "disput"
     assert stem("billing") == "bill"
+
+
+def test_a_lone_callback_offer_is_not_accepted(nav):
+    c = choose(nav, "To have us call you back instead of waiting, press 1.", "pay my bill")
+    assert c.action == "wait"
+
+
+def test_emergency_advice_is_not_a_menu_key(nav):
+    text = ("If this is a medical emergency, hang up and dial 9 1 1. To schedule an "
+            "appointment, press 1. To speak with a nurse, press 4.")
+    assert [o.kind for o in parse_menu(text).options][0] == "exit"
+    assert choose(nav, text, "I have a medical emergency question for a nurse").digits == "4"
