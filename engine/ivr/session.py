@@ -49,7 +49,8 @@ class SessionSettings:
     max_attempts: int = 3  # per menu: other DTMF method, next-best option, then 0
     max_actions: int = 30
     replay_verify_s: float = 1.0  # transcribe a menu's start every this many seconds ...
-    replay_max_s: float = 15.0  # ... up to this long, until the learned option is heard
+    replay_window_s: float = 4.0  # ... its last this many seconds ...
+    replay_max_s: float = 20.0  # ... up to this long, until the learned option is heard
     replay_onset_dbfs: float = -38.0
 
 
@@ -440,7 +441,7 @@ class IvrSession:
             return None
         return self._flow.steps[self._replay_i]
 
-    def _on_replay_heard(self, text: str, armed_seq: int) -> None:
+    def _on_replay_heard(self, text: str, armed_seq: int, from_start: bool = True) -> None:
         """The first seconds of a menu, transcribed: press the learned key once the learned
         option is heard where it was; leave the flow once the menu is clearly different."""
         if self._verify is None or armed_seq != self._verify.seq:
@@ -449,7 +450,7 @@ class IvrSession:
         if step is None:
             return
         menu = parse_menu(text)
-        verdict = _step_matches(step, menu, partial=True)
+        verdict = _step_matches(step, menu, partial=True, from_start=from_start)
         if verdict:
             self._replay(step, menu, f"heard '{_learned_label(step) or step.field}' again "
                          f"('{text.strip()[:60]}')")
@@ -541,7 +542,8 @@ def _similar(a: str, b: str) -> bool:
     return hits / len(small) >= 0.5
 
 
-def _step_matches(step: FlowStep, menu: ParsedMenu, partial: bool = False) -> bool | None:
+def _step_matches(step: FlowStep, menu: ParsedMenu, partial: bool = False,
+                  from_start: bool = True) -> bool | None:
     """True: the learned choice is on offer where it was. False: the menu changed. None
     (only for a partial hearing): not heard far enough to tell."""
     if step.kind == "data":
@@ -555,6 +557,8 @@ def _step_matches(step: FlowStep, menu: ParsedMenu, partial: bool = False) -> bo
     if any(_similar(o.label, label) for o in menu.options):
         return False  # the option moved to another key
     if partial:
+        if not from_start:
+            return None  # a window from the middle of the menu: the opening is not in it
         heard = opening_match(step.opening, menu.text)
         words = len(menu.text.split())
         return False if words >= 8 and heard < 0.3 else None
@@ -602,6 +606,7 @@ class _ReplayListener:
     def _run(self) -> None:
         s = self.session.s
         step_frames = int(s.replay_verify_s * 50)
+        window_frames = int(s.replay_window_s * 50)
         max_frames = int(s.replay_max_s * 50)
         frames: list[np.ndarray] = []
         onset = False
@@ -633,10 +638,12 @@ class _ReplayListener:
                 continue  # heard enough of this menu: the full transcript will decide
             frames.append(pcm)
             if len(frames) % step_frames == 0:
-                # everything heard of this menu so far, transcribed again as it grows
-                text = self._transcribe(np.concatenate(frames))
+                # the last few seconds, transcribed every second: enough to hear "for
+                # prescription refills, press 2", cheap and quick however long the menu is
+                from_start = len(frames) <= window_frames
+                text = self._transcribe(np.concatenate(frames[-window_frames:]))
                 if text and not self._closed.is_set():
-                    self.session._inbox.put(("replay_heard", (text, seq)))
+                    self.session._inbox.put(("replay_heard", (text, seq, from_start)))
 
     def _transcribe(self, audio: np.ndarray) -> str:
         try:

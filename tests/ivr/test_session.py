@@ -167,3 +167,66 @@ def test_changed_menu_falls_back_to_navigating_and_updates_the_flow(tmp_path):
 def test_data_prompts_along_the_way(company, intent, queue):
     ivr, result, _, _ = navigate(SCENARIOS / company, intent)
     assert ivr.visited[-1] == queue
+
+
+class KeyRecorder:
+    """An engine that only records keys (no company behind it)."""
+
+    def __init__(self):
+        self.keys = []
+
+    def send_dtmf(self, call_id, digits, method=None):
+        from concurrent.futures import Future
+
+        self.keys.append(digits)
+        fut = Future()
+        fut.set_result([])
+        return fut
+
+    def tap(self, call_id, direction="remote"):
+        raise RuntimeError("no audio here")
+
+
+def _replaying_session(tmp_path):
+    flows = FlowStore(HistoryStore(tmp_path / "h.sqlite3"))
+    navigate(COMPANIES / "acme_bank.yaml", "dispute a charge", flows=flows)
+    engine, bus = KeyRecorder(), EventBus()
+    session = IvrSession(engine, bus, "c1", "dispute a charge", "Acme Bank", profile=PROFILE,
+                         flows=flows).start()
+    assert session.mode == "replay"
+    return engine, session
+
+
+def _hear(session, text, from_start):
+    import time
+
+    session._inbox.put(("replay_heard", (text, session._verify.seq, from_start)))
+    time.sleep(0.3)
+
+
+def test_replay_presses_as_soon_as_the_learned_option_is_heard(tmp_path):
+    engine, session = _replaying_session(tmp_path)
+    _hear(session, "Thank you for calling Acme Bank. For checking", True)
+    assert engine.keys == []  # the menu is recognised, the option not heard yet
+    _hear(session, "accounts, press 1. For credit cards, press 2. For lo", False)
+    assert engine.keys == ["2"]  # long before the menu ends
+    _hear(session, "Credit cards. To report a lost or stolen card, press 1. To dis", True)
+    assert engine.keys == ["2"]
+    _hear(session, "stolen card, press 1. To dispute a charge, press 2.", False)
+    assert engine.keys == ["2", "2"]
+    session.stop()
+
+
+def test_replay_leaves_the_flow_when_the_option_moved(tmp_path):
+    engine, session = _replaying_session(tmp_path)
+    _hear(session, "savings accounts, press 1. For home loans, press 2. For all credit card "
+          "services, press 4.", False)
+    assert engine.keys == [] and session.mode != "replay"
+    session.stop()
+
+
+def test_replay_leaves_the_flow_when_another_menu_plays(tmp_path):
+    engine, session = _replaying_session(tmp_path)
+    _hear(session, "Welcome to Nimbus Mobile. For billing and payments, press 1.", True)
+    assert engine.keys == [] and session.result.replay_diverged
+    session.stop()
