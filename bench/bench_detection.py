@@ -18,6 +18,7 @@ import argparse
 import collections
 import hashlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -42,8 +43,10 @@ class CachedWhisper:
         self._stt = None
         self.dirty = 0
 
-    def __call__(self, audio: np.ndarray) -> tuple[str, float]:
+    def __call__(self, audio: np.ndarray, final: bool = True) -> tuple[str, float]:
         key = hashlib.sha1(audio.tobytes()).hexdigest()
+        if not final:
+            key = "partial:" + key  # partials take Whisper's quick path: other words
         hit = self.cache.get(key)
         if hit is not None:
             return hit[0], hit[1]
@@ -52,7 +55,7 @@ class CachedWhisper:
 
             self._stt = WhisperSTT()
         t0 = time.process_time()
-        text = self._stt.transcribe(audio)
+        text = self._stt.transcribe(audio) if final else self._stt.transcribe_partial(audio)
         took = time.process_time() - t0
         self.cache[key] = [text, took]
         self.dirty += 1
@@ -61,8 +64,19 @@ class CachedWhisper:
         return text, took
 
     def save(self) -> None:
+        """Merge with what other runs saved meanwhile, then replace the file atomically:
+        several benchmarks (tune and test, say) may share one cache."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(self.cache))
+        if self.path.exists():
+            try:
+                disk = json.loads(self.path.read_text())
+            except ValueError:
+                disk = {}
+            disk.update(self.cache)
+            self.cache = disk
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(self.cache))
+        os.replace(tmp, self.path)
 
 
 def truth_windows(call: CorpusCall, n_frames: int) -> list[str]:
@@ -159,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
             row["human"] = {"t": round(human.t, 3), "confidence": human.confidence,
                             "evidence": human.evidence}  # fmt: skip
         rows.append(row)
+        if args.json:  # after every call: a long run can be read while it goes on
+            args.json.write_text(json.dumps(rows, indent=1, default=str))
         if args.verbose or row["result"] != "hit":
             lat = f"{row.get('latency', float('nan')):5.2f}s"
             why = human.evidence.get("rule") if human else "-"

@@ -24,7 +24,7 @@ from engine.audio.announcement_memory import AnnouncementMemory
 from engine.audio.call_state import CallStateDetector, Decision, DetectorSettings, SttRequest
 from engine.audio.frame_classifier import ClassifierSettings, FrameClassifier, Label
 from engine.events import EventBus, EventType
-from engine.speech.stt import SpeechToText, SttError, WhisperSTT
+from engine.speech.stt import SpeechToText, SttError, WhisperSTT, transcribe_partial
 
 log = logging.getLogger(__name__)
 
@@ -168,11 +168,17 @@ class CallAudioAnalyzer:
         self.bus.emit(EventType.TRANSCRIPT_CHUNK, self.call_id, **data)
         if q and not data.get("repeat"):
             if q.get("position") is not None or q.get("wait_minutes") is not None:
-                self.bus.emit(EventType.QUEUE_POSITION, self.call_id, position=q.get("position"),
-                              wait_minutes=q.get("wait_minutes"), text=text)
+                self.bus.emit(
+                    EventType.QUEUE_POSITION,
+                    self.call_id,
+                    position=q.get("position"),
+                    wait_minutes=q.get("wait_minutes"),
+                    text=text,
+                )
             if q.get("callback_offer"):
-                self.bus.emit(EventType.CALLBACK_OFFER, self.call_id,
-                              key=q.get("callback_key"), text=text)
+                self.bus.emit(
+                    EventType.CALLBACK_OFFER, self.call_id, key=q.get("callback_key"), text=text
+                )
 
     def _on_stt_error(self, error: str) -> None:
         if not self._stt_failed:
@@ -207,7 +213,10 @@ class CallAudioAnalyzer:
                 return
             t0 = time.monotonic()
             try:
-                text = self._stt.transcribe(req.audio)
+                if req.final:
+                    text = self._stt.transcribe(req.audio)
+                else:
+                    text = transcribe_partial(self._stt, req.audio)
             except SttError as exc:
                 self._results.put((req, None, str(exc)))
                 continue
@@ -238,3 +247,4 @@ class CallAudioAnalyzer:
             self._requests.put(None)
             self._worker.join(timeout)
         self._drain_results()
+        self._det.flush()

@@ -32,8 +32,14 @@ class DetectorSettings:
     episode_gap_s: float = 0.8  # segments closer than this (no music between) are one turn
     turn_wait_s: float = 1.2  # silence after a turn that says "a person waiting for you"
     repeat_check_frames: int = 40  # 0.8 s of speech to fingerprint against memory
-    partial_stt_at_s: tuple[float, ...] = (0.6, 1.0, 1.4, 1.9, 2.5, 3.2, 4.2)
+    # partials are cheap (a 10 s encoder window, ≈0.12 s of CPU) so they come every 0.3 s
+    # early on, when a person's first words decide how soon the user hears about them
+    partial_stt_at_s: tuple[float, ...] = (
+        0.5, 0.8, 1.1, 1.4, 1.7, 2.0, 2.4, 2.8, 3.3, 3.8, 4.4, 5.0,
+    )  # fmt: skip
     human_text_score: float = 2.0
+    window_s: float = 3.0  # a long or recorded turn: transcribe its last 3 s...
+    window_every_s: float = 1.5  # ...this often, to hear a person who cuts into it
     recorded_text_score: float = 1.5
     preroll_s: float = 0.3
 
@@ -56,6 +62,7 @@ class SttRequest:
     end: float
     final: bool
     generation: int = 0
+    window: bool = False  # only the turn's latest seconds: is someone cutting in?
 
 
 @dataclasses.dataclass(slots=True)
@@ -82,6 +89,11 @@ class Episode:
     partials_sent: int = 0
     memory_index: int = -1
     generation: int = 0  # bumped when a pause turns out to be mid-turn
+    head_text: str = ""  # words before the latest mid-turn pause
+    partial_text: str = ""  # latest partial of the words since it
+    turn_from: int = 0  # frame where the words since that pause begin (with pre-roll)
+    window_text: str = ""
+    last_window_age: float = 0.0
     tail: list[tuple[np.ndarray, int]] = dataclasses.field(default_factory=list)
 
     def evidence(self) -> dict[str, Any]:
@@ -96,6 +108,7 @@ class Episode:
             "cues": self.cues.to_dict() if self.cues else None,
             "quiet_after_s": round(self.quiet_after_s, 2),
             "music_after_s": round(self.music_after_s, 2),
+            "window_text": self.window_text,
         }
 
 
@@ -201,6 +214,14 @@ class CallStateDetector:
             self._close(ep)
             self._episode = None
 
+    def flush(self) -> None:
+        """The call is over: remember the last finished turn too (a hang-up during hold must
+        not lose the announcement just heard)."""
+        ep = self._episode
+        if ep is not None and ep.ended:
+            self._close(ep)
+            self._episode = None
+
     def _same_turn(self, ep: Episode) -> bool:
         """A pause inside one turn (no music crept in) continues it."""
         if ep.recorded or ep.repeat is not None:
@@ -216,6 +237,11 @@ class CallStateDetector:
         ep.ended = False
         ep.text_final = False
         ep.generation += 1
+        # partials now cover only the new words, on their own schedule: a person who starts
+        # right after an announcement is heard as fast as one who starts after music
+        ep.head_text, ep.partial_text = ep.text, ""
+        ep.turn_from = max(0, len(ep.audio) - self._preroll.maxlen)
+        ep.partials_sent = 0
         ep.music_after_s = ep.quiet_after_s = 0.0
 
     def _open(self, info: FrameInfo) -> Episode:
@@ -265,37 +291,69 @@ class CallStateDetector:
             return
         if self.phase == "start" and self.hold_since is None and ep.start < 20.0:
             return
-        age = len(ep.fp) * 0.02
+        age = (len(ep.fp) - ep.turn_from) * 0.02
         due = self.s.partial_stt_at_s
-        if ep.partials_sent < len(due) and age >= due[ep.partials_sent]:
-            ep.partials_sent += 1
-            self._request_stt(ep, final=False)
+        if not ep.recorded and ep.partials_sent < len(due):
+            if age >= due[ep.partials_sent]:
+                ep.partials_sent += 1
+                self._request_stt(ep, final=False)
+            return
+        # a long turn, or one known to be a recording: the agent may cut into it with no
+        # pause (a queue system stops its announcement the moment someone picks up)
+        if (
+            self.phase == "hold"
+            and age >= self.s.window_s
+            and age - ep.last_window_age >= self.s.window_every_s
+        ):
+            ep.last_window_age = age
+            n = int(self.s.window_s / 0.02)
+            audio = np.concatenate(ep.audio[-n:])
+            start = ep.start + (len(ep.audio) - n) * 0.02
+            self.stt_requests.append(
+                SttRequest(ep.id, audio, start, start + n * 0.02, False, ep.generation, True)
+            )
 
     def _request_stt(self, ep: Episode, final: bool) -> None:
         if final and ep.repeat is not None and ep.repeat.text:
             ep.text, ep.text_final = ep.repeat.text, True
             ep.cues = transcript_cues.score(ep.text)
             return
-        audio = np.concatenate(ep.audio) if ep.audio else np.zeros(0, np.int16)
+        first = 0 if final else ep.turn_from
+        parts = ep.audio[first:]
+        audio = np.concatenate(parts) if parts else np.zeros(0, np.int16)
         # keep only the newest partial: an older one still waiting is superseded
         if not final:
             self.stt_requests = collections.deque(
                 r for r in self.stt_requests if r.final or r.episode != ep.id
             )
-        end = ep.start + len(audio) / 16000
-        self.stt_requests.append(SttRequest(ep.id, audio, ep.start, end, final, ep.generation))
+        start = ep.start + first * 0.02
+        end = start + len(audio) / 16000
+        self.stt_requests.append(SttRequest(ep.id, audio, start, end, final, ep.generation))
 
     def on_transcript(self, req: SttRequest, text: str, t: float) -> list[Decision]:
         """Apply the STT result of ``req`` (``t``: when it became available, audio clock)."""
         ep = self._find(req.episode)
         out: list[Decision] = []
-        final = req.final and req.generation == ep.generation if ep is not None else False
-        if ep is None or (ep.text_final and not final):
+        if ep is None:
             return out
-        ep.text, ep.text_final = text, final or ep.text_final
-        ep.cues = transcript_cues.score(text)
-        if ep.memory_index >= 0:
-            self.memory.set_text(ep.memory_index, text)
+        if req.window:
+            return self._on_window(ep, text, max(t, self._t))
+        if req.generation < ep.generation:
+            if not (req.final and req.generation == ep.generation - 1) or ep.text_final:
+                return out  # superseded
+            ep.head_text = text  # the words before the pause, now in full
+            ep.text = _join(text, ep.partial_text)
+        elif req.final:
+            ep.text, ep.text_final = text, True
+            if ep.memory_index >= 0:
+                self.memory.set_text(ep.memory_index, text)
+        elif ep.text_final:
+            return out
+        else:
+            ep.partial_text = text
+            ep.text = _join(ep.head_text, text)
+        ep.cues = transcript_cues.score(ep.text)
+        text = ep.text
         if ep.repeat is None and ep.text_final:
             m = self.memory.match_text(text)
             if m is not None and m.index != ep.memory_index:
@@ -312,6 +370,17 @@ class CallStateDetector:
         if human:
             out.append(human)
         return out
+
+    def _on_window(self, ep: Episode, text: str, t: float) -> list[Decision]:
+        """The latest seconds of a long turn, judged on their own words: a person's greeting
+        with nothing of a recording in it means someone cut in."""
+        cues = transcript_cues.score(text)
+        if self.phase == "human" or ep.repeat is not None or self._episode is not ep:
+            return []
+        if cues.human >= self.s.human_text_score and cues.recorded == 0:
+            ep.window_text = text
+            return [self._declare(t, ep, "words of a person cutting into a recording", 0.85)]
+        return []
 
     def _find(self, episode: int) -> Episode | None:
         if self._episode is not None and self._episode.id == episode:
@@ -345,7 +414,9 @@ class CallStateDetector:
         if waited and self.phase == "hold":
             # the final transcript may still be on its way; a partial without a recording's
             # words is enough once the voice has stopped and no music came back
-            if cues is not None and cues.recorded < 1.0:
+            # only on the final transcript: a partial is rough, and a recording's giveaway
+            # words ("...assisting other customers") often come at its end
+            if cues is not None and ep.text_final and cues.recorded < 1.0:
                 return self._declare(t, ep, "spoke, then waited for an answer", 0.8)
             if self.stt_degraded:
                 return self._declare(t, ep, "spoke, then waited (no transcript: STT down)", 0.6)
@@ -359,6 +430,10 @@ class CallStateDetector:
         ev["hold_since"] = None if self.hold_since is None else round(self.hold_since, 3)
         ev["memory_size"] = len(self.memory)
         return Decision("human", t, confidence, ev)
+
+
+def _join(head: str, tail: str) -> str:
+    return f"{head} {tail}".strip()
 
 
 def _is_hold_text(cues: transcript_cues.TextCues) -> bool:

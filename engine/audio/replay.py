@@ -19,9 +19,10 @@ import numpy as np
 from engine.audio.announcement_memory import AnnouncementMemory
 from engine.audio.call_state import CallStateDetector, Decision, DetectorSettings, SttRequest
 from engine.audio.frame_classifier import FRAME, FrameClassifier, Label
-from engine.speech.stt import SpeechToText, SttError
+from engine.speech.stt import SpeechToText, SttError, transcribe_partial
 
-Transcriber = Callable[[np.ndarray], tuple[str, float]]  # audio → (text, seconds it took)
+# (audio, final) → (text, CPU seconds it took); partials may take a quicker, rougher path
+Transcriber = Callable[[np.ndarray, bool], tuple[str, float]]
 
 
 @dataclasses.dataclass(slots=True)
@@ -48,9 +49,9 @@ class ReplayResult:
 
 
 def timed(stt: SpeechToText) -> Transcriber:
-    def run(audio: np.ndarray) -> tuple[str, float]:
+    def run(audio: np.ndarray, final: bool = True) -> tuple[str, float]:
         t0 = time.process_time()
-        text = stt.transcribe(audio)
+        text = stt.transcribe(audio) if final else transcribe_partial(stt, audio)
         return text, time.process_time() - t0
 
     return run
@@ -93,7 +94,7 @@ def replay(
             if not req.final and busy_until > t + 0.5:
                 continue  # worker busy: a live call would skip this partial too
             try:
-                text, took = transcribe(req.audio)
+                text, took = transcribe(req.audio, req.final)
             except SttError:
                 det.stt_degraded = True
                 continue
@@ -109,6 +110,7 @@ def replay(
             if t - det.human_at >= stop_after_human_s:
                 n = i + 1
                 break
+    det.flush()
     return ReplayResult(
         decisions, labels, phases, transcripts, frame_cpu, stt_cpu, n * FRAME / 16000
     )

@@ -42,6 +42,8 @@ _RECORDED = [
     (r"\b(agents|representatives|associates|operators) are (currently |still )?"
      r"(busy|assisting|helping|unavailable)",
      2.0, "agents busy"),
+    (r"\b(still|currently|busy) assisting\b|\bassisting (other|our|another) (customers?|callers?)"
+     r"|\bother (customers|callers)\b", 2.0, "agents busy"),
     (r"\b(next available|in the order (it was|they were) received|please (stay on the line|"
      r"hold|continue to hold|remain on the line|wait))",
      2.0, "asks to keep holding"),
@@ -50,6 +52,8 @@ _RECORDED = [
     (r"\b(estimated|expected|approximate(ly)?|average) (wait|hold)|\bwait time\b", 2.0,
      "wait time"),
     (r"\b(call(ed)? ?back|return your call)\b", 1.5, "callback offer"),
+    (r"\b(higher|heavier|high|unusually high) (than (normal|usual|expected) )?call volume"
+     r"|\b(we )?appreciate your (patience|business)", 2.0, "busy-line apology"),
     (r"\b(visit|go to) (us at|our website)|\bwww\.|dot com\b|\bonline at\b", 1.5, "website plug"),
     (r"\bthis call (may|will) be (recorded|monitored)|quality (assurance|and training)", 2.0,
      "recording notice"),
@@ -108,12 +112,19 @@ _INTRODUCTION = re.compile(
 )
 
 
+# "..., Jordan speaking": a person answering names themselves before "speaking".
+_NAME_SPEAKING = re.compile(
+    r"\b(?!(?:Now|Currently|Also|Not|Who|Everyone|You|We|They|Am|Is|Are|Be)\b)"
+    r"[A-Z][a-z]+,? speaking\b"
+)
+
+
 def score(text: str) -> TextCues:
     """Evidence for a live person (``human``) and for a recording (``recorded``)."""
     low = text.lower()
     human = recorded = 0.0
     reasons: list[str] = []
-    if _INTRODUCTION.search(text):
+    if _INTRODUCTION.search(text) or _NAME_SPEAKING.search(text):
         human += 2.0
         reasons.append("+introduces themselves")
     for pattern, weight, why in _HUMAN:

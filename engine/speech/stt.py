@@ -48,6 +48,8 @@ class WhisperSTT:
         self._cpu_threads = cpu_threads
         self._compute_type = compute_type
         self._model = None
+        self._prompt: list[int] | None = None
+        self._tokenizer = None
         self._lock = threading.Lock()
 
     def _load(self):  # noqa: ANN202 - faster-whisper's type stays private to this module
@@ -93,6 +95,83 @@ class WhisperSTT:
                 return " ".join(s.text.strip() for s in segments).strip()
             except Exception as exc:
                 raise SttError(f"whisper failed: {exc}") from exc
+
+    def transcribe_partial(self, audio: np.ndarray, sample_rate: int = 16000) -> str:
+        """A quick look at a turn still in progress, ≈4× cheaper than :meth:`transcribe`.
+
+        Why: Whisper pads every input to 30 s, so the encoder costs ≈0.45 s of CPU even for
+        the first second of a greeting, and that cost is what made a person wait for the
+        alert. CTranslate2 accepts a shorter encoder input; a 10 s window costs ≈0.12 s. Its
+        words are a little rougher (a first word may be lost) and short inputs make Whisper
+        loop, so the output is capped by the audio's length and cut where it repeats itself.
+        Finals, which the memory and the transcript keep, still go through :meth:`transcribe`.
+        """
+        if sample_rate != 16000:
+            from engine.audio.resample import resample
+
+            audio = resample(audio, sample_rate, 16000)
+        if len(audio) > PARTIAL_MAX_S * 16000:
+            return self.transcribe(audio)
+        x = audio.astype(np.float32) / 32768.0
+        with self._lock:
+            model = self._load()
+            try:
+                import ctranslate2
+
+                prompt = self._partial_prompt(model)
+                feats = model.feature_extractor(x)[:, :PARTIAL_FRAMES]
+                pad = PARTIAL_FRAMES - feats.shape[1]
+                if pad > 0:
+                    feats = np.pad(feats, ((0, 0), (0, pad)))
+                sv = ctranslate2.StorageView.from_array(
+                    np.ascontiguousarray(feats[None].astype(np.float32))
+                )
+                seconds = len(x) / 16000
+                res = model.model.generate(
+                    sv,
+                    [prompt],
+                    beam_size=1,
+                    max_length=len(prompt) + int(8 + 6 * seconds),
+                    suppress_blank=True,
+                    suppress_tokens=[-1],
+                )
+                eot = self._tokenizer.eot
+                ids = [t for t in res[0].sequences_ids[0] if t < eot]
+                return self._tokenizer.decode(cut_repetition(ids)).strip()
+            except Exception as exc:
+                raise SttError(f"whisper failed: {exc}") from exc
+
+    def _partial_prompt(self, model) -> list[int]:  # noqa: ANN001 - faster-whisper's type
+        if self._prompt is None:
+            from faster_whisper.tokenizer import Tokenizer
+
+            self._tokenizer = Tokenizer(
+                model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en"
+            )
+            self._prompt = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
+        return self._prompt
+
+
+PARTIAL_FRAMES = 1000  # 10 s of encoder input for partial transcripts
+PARTIAL_MAX_S = 9.0  # longer audio goes the full way
+
+
+def cut_repetition(ids: list[int]) -> list[int]:
+    """Token ids up to where a run of 3+ tokens comes round again: a Whisper loop."""
+    for n in (4, 3):
+        seen: dict[tuple[int, ...], int] = {}
+        for i in range(len(ids) - n + 1):
+            gram = tuple(ids[i : i + n])
+            if gram in seen and i >= seen[gram] + n:
+                return ids[:i]
+            seen.setdefault(gram, i)
+    return ids
+
+
+def transcribe_partial(stt: SpeechToText, audio: np.ndarray) -> str:
+    """The backend's quick partial path where it has one, else its ordinary one."""
+    fast = getattr(stt, "transcribe_partial", None)
+    return fast(audio) if fast is not None else stt.transcribe(audio)
 
 
 class OpenAISTT:

@@ -78,7 +78,7 @@ def test_announcement_heard_on_an_earlier_call_is_vetoed_by_fingerprint(music, p
 
 
 def test_failing_stt_degrades_to_acoustics_and_still_hears_the_person(music, line, read_speech):
-    def broken(_audio):
+    def broken(_audio, _final=True):
         raise SttError("server down")
 
     audio_read, _ = read_speech[0]

@@ -1,0 +1,57 @@
+"""A company's announcements, kept between calls: the second call never alarms on what the
+first one heard, a person is never kept as an announcement, and a damaged file costs nothing
+but the memory."""
+
+import numpy as np
+
+from engine.audio import memory_store
+from engine.audio.announcement_memory import AnnouncementMemory
+from engine.audio.replay import replay
+
+from .conftest import silence
+
+
+def test_announcements_saved_after_one_call_veto_their_replay_on_the_next(
+    music, prompts, line, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("HOLDSLAYER_DATA_DIR", str(tmp_path))
+    ann = prompts("queue-periodic-announce")
+    first_call = AnnouncementMemory()
+    replay(line(np.concatenate([music[: 16000 * 8], ann, music[: 16000 * 8]]), seed=2), None,
+           memory=first_call)  # fmt: skip
+    path = memory_store.save("Acme Bank", first_call)
+    assert path == tmp_path / "memory" / "acme_bank.json"
+
+    # acoustics alone would take the announcement followed by silence for a person...
+    audio = line(np.concatenate([music[: 16000 * 12], ann, silence(4)]), seed=3)
+    assert replay(audio, None).first("human") is not None
+    # ...but the memory loaded for the next call to the same company vetoes it
+    assert replay(audio, None, memory=memory_store.load("acme_bank")).first("human") is None
+
+
+def test_saving_twice_merges_instead_of_duplicating(tmp_path):
+    fp = np.random.default_rng(0).integers(0, 1 << 16, 200, dtype=np.uint16)
+    mem = AnnouncementMemory()
+    mem.remember(fp, "Your call is important to us.")
+    memory_store.save("Telco", mem, root=tmp_path)
+    memory_store.save("Telco", mem, root=tmp_path)
+    again = memory_store.load("Telco", root=tmp_path)
+    assert len(again) == 1
+    assert again.match_audio(fp[:50]).ber == 0.0
+
+
+def test_a_person_the_detector_missed_is_never_kept_as_an_announcement(tmp_path):
+    rng = np.random.default_rng(1)
+    mem = AnnouncementMemory()
+    mem.remember(rng.integers(0, 1 << 16, 200, dtype=np.uint16),
+                 "Thank you for calling Acme Bank, this is Dana, how can I help you?")  # fmt: skip
+    mem.remember(rng.integers(0, 1 << 16, 200, dtype=np.uint16), "Please continue to hold.")
+    memory_store.save("Acme Bank", mem, root=tmp_path)
+    kept = memory_store.load("Acme Bank", root=tmp_path).export()
+    assert [e["text"] for e in kept] == ["Please continue to hold."]
+
+
+def test_a_damaged_file_starts_an_empty_memory(tmp_path):
+    (tmp_path / "airline.json").write_text("{not json")
+    assert len(memory_store.load("Airline", root=tmp_path)) == 0
+    assert memory_store.save("", AnnouncementMemory(), root=tmp_path) is None
