@@ -111,13 +111,16 @@ def one_call(engine: SipEngine, bus: EventBus, uri: str, entry: dict, intent: st
         engine.hangup(call_id).result(5)
     time.sleep(0.5)
     truth = call_truth(read_log(log_path), call_no)
+    steps = [{k: st.get(k) for k in ("transcript", "chosen", "reason", "elapsed", "source")}
+             for st in session.result.steps]
     return {**truth, "mode": mode, "replayed": session.result.replayed,
-            "diverged": session.result.replay_diverged}
+            "diverged": session.result.replay_diverged, "steps": steps}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--limit", type=int, default=0, help="first N companies (0 = all)")
+    ap.add_argument("--only", default="", help="comma-separated company slugs")
     ap.add_argument("--split", choices=["tune", "test", "all"], default="all")
     ap.add_argument("--intents", choices=["first", "all"], default="first")
     ap.add_argument("--modes", default="offline,replay,llm")
@@ -128,6 +131,8 @@ def main() -> int:
 
     index = yaml.safe_load((SCENARIOS / "scenarios.yaml").read_text())
     entries = [e for e in index["scenarios"] if args.split in ("all", e["split"])]
+    if args.only:
+        entries = [e for e in entries if e["company"] in args.only.split(",")]
     if args.limit:
         entries = entries[: args.limit]
     modes = [m for m in args.modes.split(",") if m]
@@ -168,6 +173,10 @@ def main() -> int:
                               f" {r['seconds'] if r['seconds'] is not None else '-':>6} s "
                               f"keys={r['keys']!r:18} -> {r['queue']} (want {it['queue']})"
                               f"{' [replay→navigate]' if r['diverged'] else ''}", flush=True)
+                        if not r["ok"]:
+                            for st in r["steps"]:
+                                print(f"         heard {st['transcript']!r} -> "
+                                      f"{st['chosen']}: {st['reason']}", flush=True)
             finally:
                 demo.stop()
     finally:

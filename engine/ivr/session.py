@@ -44,7 +44,7 @@ _METHODS = ("rfc2833", "info", "inband")
 class SessionSettings:
     quiet_s: float = 0.15  # speech after a transcript's end means the menu goes on
     settle_s: float = 1.0  # with no audio levels: act this long after the last transcript
-    continue_wait_s: float = 6.0  # menu went on but no transcript came: act anyway
+    stale_quiet_s: float = 5.0  # menu went on, then silence this long, no transcript: act
     dtmf_timeout_s: float = 30.0
     max_attempts: int = 3  # per menu: other DTMF method, next-best option, then 0
     max_actions: int = 30
@@ -276,8 +276,9 @@ class IvrSession:
                 self._act(menu, choice)
             return
         quiet_for = self._audio_t - self._last_speech_t
-        if self._last_speech_t <= end + self.s.quiet_s or waited >= self.s.continue_wait_s \
-                and quiet_for >= 0.8:
+        # the menu went on after this transcript: its rest is still being transcribed (slow
+        # on a busy machine); act on what we have only once the line has long been quiet
+        if self._last_speech_t <= end + self.s.quiet_s or quiet_for >= self.s.stale_quiet_s:
             self._act(menu, choice)
 
     def _decide(self, menu: ParsedMenu, excluded: set[str] | None = None,

@@ -230,3 +230,27 @@ def test_replay_leaves_the_flow_when_another_menu_plays(tmp_path):
     _hear(session, "Welcome to Nimbus Mobile. For billing and payments, press 1.", True)
     assert engine.keys == [] and session.result.replay_diverged
     session.stop()
+
+
+def test_a_slow_transcript_of_the_menu_rest_is_waited_for():
+    """Speech-to-text on a busy machine: the menu's end is transcribed seconds after the line
+    went quiet. The driver must not act on the first part alone."""
+    import time
+
+    engine, bus = KeyRecorder(), EventBus()
+    session = IvrSession(engine, bus, "c1", "lost baggage", "Cascade Airlines").start()
+    bus.emit(EventType.CALL_ANSWERED, "c1")
+    bus.emit(EventType.TRANSCRIPT_CHUNK, "c1", text="To book a new flight, press 1. To change "
+             "or cancel a reservation, press 2.", start=1.0, end=5.0)
+    for t in (5.6, 8.0, 9.0):  # the menu went on (speech), then ended at 9 s
+        bus.emit(EventType.AUDIO_LEVEL, "c1", t=t, label="speech")
+    for t in (9.5, 10.5, 11.5, 12.5):  # quiet while the rest is still being transcribed
+        bus.emit(EventType.AUDIO_LEVEL, "c1", t=t, label="silence")
+    time.sleep(0.4)
+    assert engine.keys == []
+    bus.emit(EventType.TRANSCRIPT_CHUNK, "c1", text="To book a new flight, press 1. To change "
+             "or cancel a reservation, press 2. For lost or delayed baggage, press 3.",
+             start=1.0, end=9.0)
+    time.sleep(0.4)
+    assert engine.keys == ["3"]
+    session.stop()
