@@ -13,9 +13,11 @@ import asyncio
 import contextlib
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -24,20 +26,24 @@ from textual.screen import Screen
 
 from engine.config import ConfigError, Settings, config_path, load_settings
 from engine.events import EventType
-from holdslayer_tui.call_book import HANDED_OVER, CallBook, CallView
+from holdslayer_tui.call_book import HANDED_OVER, YOU_SAID, CallBook, CallView
 from holdslayer_tui.call_queue import CallQueue
 from holdslayer_tui.company_choices import demo_choices
 from holdslayer_tui.engine_link import EngineLink, RuntimeFactory, real_runtime_factory
 from holdslayer_tui.handover import HandoverDesk
+from holdslayer_tui.local_audio import LocalAudio
 from holdslayer_tui.messages import (
     CallNotPlaced,
     CallPlaced,
     CallsChanged,
     EngineEvent,
     HandoverLegPlaced,
+    LocalAudioChanged,
     ReadyToExit,
     RuntimeFailed,
     RuntimeReady,
+    SpeechFailed,
+    SpeechQueued,
 )
 from holdslayer_tui.screens.analytics import AnalyticsScreen
 from holdslayer_tui.screens.calls_queue import CallsScreen
@@ -53,6 +59,7 @@ KEEP_WARM_PROMPTS = (
     "/usr/share/asterisk/sounds/en/pls-hold-while-try.wav",
     "/usr/share/asterisk/sounds/en_US_f_Allison/pls-hold-while-try.wav",
 )
+KEEP_WARM_TEXT = "Please hold, I'm connecting you now."
 MAX_LIVE_CALLS = 3  # the simulator takes 4 at once; keep one line spare for a hand-over leg
 
 
@@ -87,6 +94,8 @@ class HoldSlayerApp(App[int]):
         config_file: Path | None = None,
         max_live_calls: int = MAX_LIVE_CALLS,
         keymap: dict[str, str] | None = None,
+        synthesize: Callable[[str], Any] | None = None,
+        local_audio: LocalAudio | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings or Settings()
@@ -107,6 +116,12 @@ class HoldSlayerApp(App[int]):
         self._quitting = False
         self.stop_engine_on_unmount = True
         self._handover_targets: dict[str, str] = {}  # call target -> user's phone
+        self._synthesize = synthesize
+        self._keep_warm_pcm: Any = None  # synthesised once, reused for every hand-over
+        self._voice_lock = threading.Lock()
+        self.local_audio = local_audio or LocalAudio()
+        self._audio_warned = False
+        self.terminal_writes: list[str] = []  # alert escapes written (tests read this)
         if keymap:
             self.set_keymap(keymap)
 
@@ -140,6 +155,16 @@ class HoldSlayerApp(App[int]):
         self.engine_state = "ready"
         self.sub_title = "demo mode" if self.settings.demo_mode else "ready"
         self.pump_queue()
+        if self.settings.handover.mode == "local_audio":
+            self.probe_local_audio()
+        if self.settings.handover.mode != "none" or self.settings.handover.target:
+            self.warm_up_voice()
+
+    @work(thread=True, group="local-audio", exit_on_error=False, description="find audio")
+    def probe_local_audio(self) -> None:
+        """Hand-over here is configured: say at start, not when a person is waiting."""
+        if problem := self.local_audio.probe():
+            self.post_message(LocalAudioChanged("", "probe", problem))
 
     @on(RuntimeFailed)
     def _engine_failed(self, message: RuntimeFailed) -> None:
@@ -254,14 +279,19 @@ class HoldSlayerApp(App[int]):
         self.take_over(call.call_id, auto=True)
 
     def _write_to_terminal(self, sequence: str) -> None:
+        """Straight to the terminal (the headless test driver discards it)."""
+        self.terminal_writes.append(sequence)
         driver = getattr(self, "_driver", None)
-        if driver is None or self.is_headless:
+        if driver is None:
             return
         with contextlib.suppress(Exception):
             driver.write(sequence)
             driver.flush()
 
     def _call_ended(self, call: CallView) -> None:
+        if self.local_audio.is_active(call.call_id):
+            self.release_local_audio(call.call_id)
+        call.listening = False
         if call.call_id in (self.desk.active, *self.desk.waiting):
             nxt = self.desk.release(call.call_id)
             for leg, company_call in list(self._handover_legs.items()):
@@ -311,14 +341,130 @@ class HoldSlayerApp(App[int]):
             self._keep_warm(call)
             self.dial_handover_leg(call.call_id, target)
             self.notify(f"Calling your phone ({target}) for {call.title}…", title="Hand-over")
+        elif mode == "local_audio":
+            self._keep_warm(call)
+            self.start_local_audio(call.call_id, "talk")
         else:
             self.notify(f"{call.title} is yours.", title="Hand-over")
         self._changed(call.call_id)
 
     def _keep_warm(self, call: CallView) -> None:
-        prompt = next((p for p in KEEP_WARM_PROMPTS if os.path.exists(p)), None)
-        if prompt:
-            self.link.play_file(call.call_id, prompt)
+        """The agent hears "please hold" rather than dead air (and does not hang up)."""
+        self.speak_keep_warm(call.call_id)
+
+    def synthesize(self, text: str) -> Any:
+        """16 kHz int16 speech (worker threads only: Piper takes ~0.3 s to load)."""
+        if self._synthesize is None:
+            from engine.speech.tts import synthesize
+
+            self._synthesize = synthesize
+        return self._synthesize(text)
+
+    @work(thread=True, group="say", exit_on_error=False, description="please hold")
+    def speak_keep_warm(self, call_id: str) -> None:
+        """Our own words, synthesised once; the recorded Asterisk prompt ("please hold while
+        I try that extension") is only the fallback when no voice works."""
+        try:
+            pcm = self._keep_warm_speech()
+        except Exception as exc:
+            prompt = next((p for p in KEEP_WARM_PROMPTS if os.path.exists(p)), None)
+            if prompt:
+                self.link.play_file(call_id, prompt)
+            else:
+                self.post_message(SpeechFailed(call_id, f"cannot say “please hold”: {exc}"))
+            return
+        self.link.play_pcm(call_id, pcm)
+
+    def _keep_warm_speech(self) -> Any:
+        with self._voice_lock:
+            if self._keep_warm_pcm is None:
+                self._keep_warm_pcm = self.synthesize(KEEP_WARM_TEXT)
+            return self._keep_warm_pcm
+
+    @work(thread=True, group="say", exit_on_error=False, description="load the voice")
+    def warm_up_voice(self) -> None:
+        """A hand-over is configured: have "please hold" ready before a person answers."""
+        with contextlib.suppress(Exception):
+            self._keep_warm_speech()
+
+    # -- say something --------------------------------------------------------------------------
+    @work(thread=True, group="say", exit_on_error=False, description="say something")
+    def say(self, call_id: str, text: str) -> None:
+        """Speak typed text into the call (the user is not on the line, the app is)."""
+        try:
+            pcm = self.synthesize(text)
+        except Exception as exc:
+            self.post_message(SpeechFailed(call_id, str(exc) or type(exc).__name__))
+            return
+        self.link.play_pcm(call_id, pcm)
+        self.post_message(SpeechQueued(call_id, text))
+
+    @on(SpeechQueued)
+    def _speech_queued(self, message: SpeechQueued) -> None:
+        call = self.book.get(message.call_id)
+        if call is not None:
+            call.transcript.append(YOU_SAID + message.text)
+            self._changed(call.call_id)
+
+    @on(SpeechFailed)
+    def _speech_failed(self, message: SpeechFailed) -> None:
+        self.notify(message.error, title="Could not speak", severity="error", timeout=10)
+
+    # -- this computer's speaker and microphone -------------------------------------------------
+    def toggle_listen(self, call_id: str) -> None:
+        call = self.book.get(call_id)
+        if call is None:
+            return
+        if call.listening:
+            call.listening = False
+            self.release_local_audio(call_id)
+        elif not call.live:
+            self.notify("The call has ended.", severity="warning")
+        else:
+            self.start_local_audio(call_id, "listen")
+        self._changed(call_id)
+
+    @work(thread=True, group="local-audio", exit_on_error=False, description="local audio")
+    def start_local_audio(self, call_id: str, mode: str) -> None:
+        try:
+            tap = self.link.tap(call_id)
+            if mode == "talk":
+                self.local_audio.talk(call_id, tap, lambda pcm: self.link.play_pcm(call_id, pcm))
+            else:
+                self.local_audio.listen(call_id, tap)
+        except Exception as exc:
+            self.post_message(LocalAudioChanged(call_id, mode, str(exc) or type(exc).__name__))
+        else:
+            self.post_message(LocalAudioChanged(call_id, mode))
+
+    @work(thread=True, group="local-audio", exit_on_error=False, description="local audio off")
+    def release_local_audio(self, call_id: str) -> None:
+        self.local_audio.stop(call_id)
+
+    @on(LocalAudioChanged)
+    def _local_audio_changed(self, message: LocalAudioChanged) -> None:
+        call = self.book.get(message.call_id)
+        if message.problem:
+            self._local_audio_unavailable(message.problem, message.mode)
+            return
+        if call is not None:
+            call.listening = True
+            if message.mode == "talk":
+                self.notify(f"{call.title} is on this computer's speaker and microphone.",
+                            title="Hand-over")
+            self._changed(call.call_id)
+
+    def _local_audio_unavailable(self, problem: str, mode: str) -> None:
+        """Explain once; later presses get a one-liner, never a pile of toasts."""
+        if self._audio_warned:
+            if mode == "listen":
+                self.notify("No local audio here.", severity="warning", timeout=3)
+            return
+        self._audio_warned = True
+        self.notify(f"Local audio is unavailable: {problem}. Listening in (m) and hand-over "
+                    "to this computer are off; hand-over to your phone (Settings) and the "
+                    "alerts still work.", title="No sound device", severity="warning",
+                    timeout=12)
 
     @work(thread=True, group="handover", exit_on_error=False, description="call the user")
     def dial_handover_leg(self, call_id: str, target: str) -> None:
@@ -377,6 +523,7 @@ class HoldSlayerApp(App[int]):
     async def on_unmount(self) -> None:
         # run_app stops the engine after the terminal is given back (the user is not kept
         # staring at a frozen screen); embedded uses (tests) stop it here, off the UI thread
+        await asyncio.to_thread(self.local_audio.close)
         if self.stop_engine_on_unmount:
             await asyncio.to_thread(self.link.stop)
 

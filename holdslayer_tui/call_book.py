@@ -25,6 +25,7 @@ STATE_LABELS = {
     FAILED: "Failed",
 }
 MAX_TRANSCRIPT = 500
+YOU_SAID = "you said: "  # transcript lines the user typed (the rest is what the call said)
 
 
 @dataclasses.dataclass
@@ -60,7 +61,7 @@ class CallView:
     queue_position: int | None = None
     callback_key: str = ""  # a callback was offered: press this key to accept
     wait_minutes: float | None = None
-    muted: bool = False
+    listening: bool = False  # the call's audio plays on this computer's speaker
     handover: str = ""  # "", "waiting", "active"
     handover_target: str = ""  # the user's phone for this call ("" = settings / here)
 

@@ -142,6 +142,18 @@ class EngineLink:
             with contextlib.suppress(Exception):
                 engine.bridge(a, b).add_done_callback(lambda f: f.exception())
 
+    def play_pcm(self, call_id: str, pcm: Any) -> None:
+        """16 kHz mono int16 audio into the call (speech, the keep-warm prompt)."""
+        if (engine := self._engine()) is not None:
+            with contextlib.suppress(Exception):
+                engine.play_pcm(call_id, pcm).add_done_callback(lambda f: f.exception())
+
+    def tap(self, call_id: str) -> Any:
+        """The call's far-end audio frames (for listening in); raises if there is no call."""
+        if (engine := self._engine()) is None:
+            raise RuntimeError("the engine is not running")
+        return engine.tap(call_id, "remote")
+
     def play_file(self, call_id: str, path: str) -> None:
         if (engine := self._engine()) is not None:
             with contextlib.suppress(Exception):

@@ -62,3 +62,29 @@ class HandoverLegPlaced(Message):
         super().__init__()
         self.leg = leg
         self.call_id = call_id
+
+
+class SpeechQueued(Message):
+    """Typed text was synthesised and queued into the call."""
+
+    def __init__(self, call_id: str, text: str) -> None:
+        super().__init__()
+        self.call_id = call_id
+        self.text = text
+
+
+class SpeechFailed(Message):
+    def __init__(self, call_id: str, error: str) -> None:
+        super().__init__()
+        self.call_id = call_id
+        self.error = error
+
+
+class LocalAudioChanged(Message):
+    """Listening in / talking here started (``problem`` "") or could not (why not)."""
+
+    def __init__(self, call_id: str, mode: str, problem: str = "") -> None:
+        super().__init__()
+        self.call_id = call_id
+        self.mode = mode  # "listen" or "talk"
+        self.problem = problem

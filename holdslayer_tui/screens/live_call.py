@@ -1,5 +1,5 @@
 """One call as it happens: state and hold timer, level meter, IVR tree and transcript, with
-keys to hang up, press digits by hand, take over and mute.
+keys to hang up, press digits by hand, say something, take over and listen in.
 
 Discrete changes arrive as ``CallsChanged``; the meter is redrawn from the level snapshot on
 a 20 Hz timer (never one message per audio frame); the timers pause while the screen is
@@ -13,16 +13,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Key
-from textual.widgets import Footer, Header, RichLog, Static
+from textual.widgets import Footer, Header, Input, Static
 
-from holdslayer_tui.call_book import PERSON, CallView
+from holdslayer_tui.call_book import PERSON, YOU_SAID, CallView
 from holdslayer_tui.formatting import clock
 from holdslayer_tui.messages import CallsChanged
 from holdslayer_tui.screens.base import HsScreen
 from holdslayer_tui.widgets.ivr_tree import IvrTree
 from holdslayer_tui.widgets.level_meter import LevelMeter
+from holdslayer_tui.widgets.transcript import Transcript
 
 DIGITS = "0123456789*#"
+DIGITS_HINT = "keys 0-9 * # are pressed on the call as you type them"
 METER_HZ = 30  # polls the snapshot; redraws only when a new level arrived (analyzer: 25 Hz)
 
 
@@ -42,8 +44,8 @@ def status_line(call: CallView, now: float) -> str:
         parts.append(f"callback offered: press {call.callback_key}")
     if call.handover == "waiting" and call.state != PERSON:
         parts.append("kept warm")
-    if call.muted:
-        parts.append("muted")
+    if call.listening:
+        parts.append("listening")
     line = "   ".join(parts)
     if call.end_reason and not call.live:
         line += f"\n{call.end_reason}"
@@ -55,7 +57,10 @@ class LiveCallScreen(HsScreen):
         Binding("h", "hang_up", "Hang up", id="hang-up", tooltip="End this call"),
         Binding("t", "take_over", "Take over", id="take-over",
                 tooltip="Hand the call to you now"),
-        Binding("m", "mute", "Mute", id="mute", tooltip="Mute/unmute the monitor audio"),
+        Binding("s", "say", "Say", id="say",
+                tooltip="Type something; it is spoken into the call"),
+        Binding("m", "listen", "Listen", id="listen",
+                tooltip="Hear the call on this computer's speaker (m again: mute)"),
         Binding("escape", "back", "Back", id="back"),
     ]
 
@@ -74,8 +79,10 @@ class LiveCallScreen(HsScreen):
             yield LevelMeter(id="meter")
             with Horizontal(id="live-panels"):
                 yield IvrTree(id="ivr-tree")
-                yield RichLog(id="transcript", wrap=True, markup=False, auto_scroll=True)
-            yield Static("digits 0-9 * # are sent as you type them", id="digits-hint")
+                yield Transcript(id="transcript")
+            yield Input(placeholder="say: type, Enter speaks it into the call, Esc cancels",
+                        id="say-box", classes="hidden")
+            yield Static(DIGITS_HINT, id="digits-hint")
         yield Footer()
 
     @property
@@ -83,7 +90,7 @@ class LiveCallScreen(HsScreen):
         return self.hs.book.get(self.call_id)
 
     def on_mount(self) -> None:
-        self.query_one("#transcript", RichLog).border_title = "Transcript"
+        self.query_one("#transcript", Transcript).border_title = "Transcript"
         self.query_one("#ivr-tree", IvrTree).border_title = "Menus"
         self.query_one("#meter", LevelMeter).border_title = "Audio"
         self._meter_timer = self.set_interval(1 / METER_HZ, self._tick_meter)
@@ -117,11 +124,10 @@ class LiveCallScreen(HsScreen):
         self.set_class(not call.live, "ended")
         self._tick_clock()
         self.query_one("#ivr-tree", IvrTree).show_call(call)
-        log = self.query_one("#transcript", RichLog)
         new = call.transcript[self._transcript_shown:]
         if new:
-            for line in new:
-                log.write(f"“{line}”")
+            self.query_one("#transcript", Transcript).extend(
+                [line if line.startswith(YOU_SAID) else f"“{line}”" for line in new])
             self._transcript_shown = len(call.transcript)
 
     def _tick_clock(self) -> None:
@@ -157,12 +163,35 @@ class LiveCallScreen(HsScreen):
     def action_take_over(self) -> None:
         self.hs.take_over(self.call_id)
 
-    def action_mute(self) -> None:
+    def action_listen(self) -> None:
+        self.hs.toggle_listen(self.call_id)
+        self._tick_clock()
+
+    def action_say(self) -> None:
         call = self.call
-        if call is not None:
-            call.muted = not call.muted
-            self._tick_clock()
+        if call is None or not call.live:
+            self.notify("The call has ended.", severity="warning")
+            return
+        box = self.query_one("#say-box", Input)
+        box.remove_class("hidden")
+        box.focus()
+
+    def _close_say_box(self) -> None:
+        box = self.query_one("#say-box", Input)
+        box.value = ""
+        box.add_class("hidden")
+        self.set_focus(None)
+
+    @on(Input.Submitted, "#say-box")
+    def _say_submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        self._close_say_box()
+        if text:
+            self.hs.say(self.call_id, text)
 
     def action_back(self) -> None:
+        if self.query_one("#say-box", Input).has_focus:
+            self._close_say_box()
+            return
         if len(self.app.screen_stack) > 1:
             self.app.pop_screen()

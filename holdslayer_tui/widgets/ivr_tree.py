@@ -1,19 +1,25 @@
 """The IVR tree: each menu heard becomes a node under the one before (the path the call took),
-showing what was said, the options, and what was pressed and why."""
+showing what was said, the options, and what was pressed and why.
+
+Drawn with Rich's tree (not Textual's ``Tree``) because Rich wraps each label under its guide
+lines: at 80×24 a panel is ~36 columns and a menu prompt must stay readable, not be clipped.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import Tree
+from rich.tree import Tree
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
 
 from holdslayer_tui.call_book import CallView
 
 
-def _short(text: str, n: int = 70) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
+def _clean(text: str) -> str:
+    return " ".join(str(text).split())
 
 
 def _option(opt: Any) -> str:
@@ -24,33 +30,46 @@ def _option(opt: Any) -> str:
     return str(opt)
 
 
-class IvrTree(Tree[str]):
+def render_tree(call: CallView) -> Tree:
+    """The call's menu path as a Rich tree whose labels wrap at any width."""
+    tree = Tree(Text(call.title, style="bold"), guide_style="dim")
+    parent = tree
+    for step in call.ivr:
+        label = Text(step.node_id, style="bold")
+        if step.chosen:
+            label.append(f"  pressed {step.chosen}", style="green")
+        node = parent.add(label)
+        if step.transcript:
+            node.add(Text(f"heard: “{_clean(step.transcript)}”"))
+        if step.options:
+            node.add(Text("options: " + ", ".join(_clean(_option(o)) for o in step.options)))
+        if step.reason:
+            node.add(Text(f"why: {_clean(step.reason)}", style="italic"))
+        parent = node
+    if call.loose_digits:
+        parent.add(Text(f"pressed by hand: {call.loose_digits}", style="green"))
+    return tree
+
+
+class IvrTree(VerticalScroll, can_focus=True):
+    """Scrollable with the keyboard when the path is longer than the panel."""
+
     def __init__(self, **kw: Any) -> None:
-        super().__init__("Call", **kw)
-        self.show_root = True
-        self._shown: tuple[int, str, str] = (-1, "", "")
+        super().__init__(**kw)
+        self._shown: tuple[Any, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="ivr-tree-body")
 
     def show_call(self, call: CallView) -> None:
-        """Rebuild only when something the tree shows changed (cheap at 1 Hz)."""
-        key = (len(call.ivr), call.ivr[-1].chosen if call.ivr else "", call.loose_digits)
+        """Redraw only when something the tree shows changed (cheap at 1 Hz); follow the
+        newest menu unless the user scrolled up to read an older one."""
+        key = (call.title, len(call.ivr), call.ivr[-1].chosen if call.ivr else "",
+               call.ivr[-1].reason if call.ivr else "", call.loose_digits)
         if key == self._shown:
             return
         self._shown = key
-        self.clear()
-        self.root.set_label(Text(call.title, style="bold"))
-        parent = self.root
-        for step in call.ivr:
-            label = Text(step.node_id, style="bold")
-            if step.chosen:
-                label.append(f"  pressed {step.chosen}", style="green")
-            node = parent.add(label, expand=True)
-            if step.transcript:
-                node.add_leaf(f"heard: “{_short(step.transcript)}”")
-            if step.options:
-                node.add_leaf("options: " + _short(", ".join(_option(o) for o in step.options)))
-            if step.reason:
-                node.add_leaf(f"why: {_short(step.reason)}")
-            parent = node
-        if call.loose_digits:
-            parent.add_leaf(Text(f"pressed by hand: {call.loose_digits}", style="green"))
-        self.root.expand_all()
+        follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
+        self.query_one(".ivr-tree-body", Static).update(render_tree(call))
+        if follow:
+            self.call_after_refresh(self.scroll_end, animate=False)

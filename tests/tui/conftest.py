@@ -45,6 +45,7 @@ class FakeEngine:
         self.digits: list[tuple[str, str]] = []
         self.hangups: list[str] = []
         self.bridged: list[tuple[str, str]] = []
+        self.played: list[tuple[str, Any]] = []
 
     def emit(self, type_: EventType, call_id: str, **data: Any) -> None:
         self.bus.publish(Event(type_, call_id, data, timestamp=self.clock[0]))
@@ -64,7 +65,24 @@ class FakeEngine:
         return done()
 
     def play_file(self, call_id: str, path: str) -> Future:
+        self.played.append((call_id, path))
         return done()
+
+    def play_pcm(self, call_id: str, pcm: Any) -> Future:
+        self.played.append((call_id, pcm))
+        return done()
+
+    def tap(self, call_id: str, direction: str = "remote") -> Any:
+        return FakeTap()
+
+
+class FakeTap:
+    """A far end that says nothing; closed subscriptions end the reader."""
+
+    def subscribe(self, maxframes: int = 500) -> Any:
+        from engine.sip.audio_tap import AudioTap
+
+        return AudioTap("fake", "remote").subscribe(maxframes)
 
 
 class FakeRuntime:

@@ -8,13 +8,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from engine.events import Event, EventType
 from holdslayer_tui.app import HoldSlayerApp
 
 T0 = 1_780_000_000.0
 
 
+def silence(text: str) -> np.ndarray:
+    """A stand-in voice: tests of the UI need not load Piper (seconds of CPU each)."""
+    return np.zeros(160, np.int16)
+
+
 def make_app(runtime: Any, *, now: float = T0 + 95, **kw: Any) -> HoldSlayerApp:
+    kw.setdefault("synthesize", silence)
     return HoldSlayerApp(runtime.settings, runtime_factory=lambda: runtime, clock=lambda: now,
                          **kw)
 
