@@ -102,4 +102,4 @@ def test_twenty_calls_four_at_a_time_no_leaks(start_simulator, tmp_path: Path) -
         range(1, 22)
     )
     after = _fds_and_threads(sim.proc.pid)
-    assert after == before
+    assert after[0] <= before[0] and after[1] <= before[1]  # no growth (pjlib may close one)
