@@ -179,6 +179,17 @@ def _clean_label(text: str) -> str:
     return label.strip(" ,.;:\"'“”")
 
 
+def _last_clause(label: str) -> str:
+    """'listen carefully, as our options have changed to book a new flight' → 'to book a new
+    flight': a greeting run into the first label (speech-to-text drops the full stop)."""
+    if len(label.split()) <= 6:
+        return label
+    leads = list(re.finditer(r"\b(?:for|to|if|para)\s+(?!calling\b)", label, re.I))
+    if not leads:
+        return label
+    return label[leads[-1].start():]
+
+
 def _is_label(text: str) -> bool:
     words = re.findall(r"[a-zA-Zñé']+", text)
     return len(words) >= 1 and not (len(words) == 1 and words[0].lower() in
@@ -202,9 +213,37 @@ def _classify(label: str, key: str, sentence: str) -> str:
     return "option"
 
 
+def _repair_shifted_punctuation(text: str) -> str:
+    """Speech-to-text often hears "To book a flight, press 1. To change it, press 2." as
+    "To book a flight. Press 1 to change it. Press 2." — the pauses fall after the labels,
+    so the periods do too, and every label seems to follow the wrong key. The tell: the text
+    after the last key is no label, yet keys are followed by "to/for ...". Put the periods
+    back after the keys."""
+    mentions = list(_MENTION.finditer(text))
+    if len(mentions) < 2:
+        return text
+    tail = _clean_label(text[mentions[-1].end():])
+    if _LABEL_LEAD.match(tail):
+        return text  # a real "press 1 for billing" menu: labels do follow keys
+    shifted = [m for m in mentions if _LABEL_LEAD.match(text[m.end():].lstrip(" ,"))]
+    if not shifted:
+        return text
+    out, last = [], 0
+    for m in shifted:
+        head = re.sub(r"[.?!]\s*$", ", ", text[last: m.start()])
+        out.append(head + m.group(0) + ". ")
+        last = m.end()
+        while last < len(text) and text[last] in " ,":
+            last += 1
+    out.append(text[last:])
+    return "".join(out)
+
+
 def parse_menu(text: str) -> ParsedMenu:
     """Everything a navigator needs from one menu's transcript."""
     text = (text or "").strip()
+    heard = text
+    text = _repair_shifted_punctuation(text)
     sentences = [s for s in _SENTENCE.split(text) if s.strip()]
     raw: list[tuple[str, str, str, str, str]] = []  # key, before, after, sentence, prev
     prev_sentence = ""
@@ -247,7 +286,7 @@ def parse_menu(text: str) -> ParsedMenu:
                 if ck:
                     extra.append((ck, _clean_label(c.group("label"))))
         elif _is_label(b):
-            label = b
+            label = _last_clause(b)
         elif spoken:
             label = spoken  # "say agent or press 0"
         elif prev and _is_label(prev) and not _MENTION.search(prev):
@@ -260,7 +299,7 @@ def parse_menu(text: str) -> ParsedMenu:
             seen.add(k)
             kind = _classify(lab, k, sentence)
             options.append(MenuOption(k, _strip_lead(lab), kind, spoken if k == key else ""))
-    return ParsedMenu(text=text, options=options, data=_data_prompt(text, options),
+    return ParsedMenu(text=heard, options=options, data=_data_prompt(text, options),
                       invalid=bool(_INVALID.search(text)))
 
 

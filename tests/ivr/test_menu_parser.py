@@ -101,3 +101,19 @@ def test_a_greeting_has_no_options():
     menu = parse_menu("Thank you for calling Cascade Airlines. Please listen carefully, as our "
                       "options have changed.")
     assert menu.options == [] and menu.data is None
+
+
+@pytest.mark.parametrize("heard,expected", [
+    # what offline Whisper wrote for the simulator's Piper voice (bench_navigation, real SIP)
+    ("Thank you for calling Cascade Airlines. Please listen carefully, as our options have "
+     "changed to book a new flight. Press 1 to change where cancel an existing reservation. "
+     "Press 2 for lost or delayed baggage. Press 3 for our frequent flyer program. Press 4.",
+     {"1": "book a new flight", "2": "change where cancel an existing reservation",
+      "3": "lost or delayed baggage", "4": "our frequent flyer program"}),
+    ("I'm Clyde Insurance. If you're calling about an existing claim, press 1 to file a new "
+     "claim. Press 2. For questions about your policy or coverage. Press 3. For a new quote, "
+     "press 4.", {"1": "an existing claim", "2": "file a new claim",
+                  "3": "questions about your policy or coverage", "4": "a new quote"}),
+])
+def test_periods_misplaced_by_speech_to_text(heard, expected):
+    assert options(heard) == expected
