@@ -117,7 +117,7 @@ class Runtime:
         company = company or (t.value if t.kind == "demo" else "")
         call_id = self.engine.prepare_call()
         if self._want_analyze:
-            self._start_analyzer(call_id, company)
+            self._start_analyzer(call_id, company or t.value)  # memory per company or number
         self.engine.dial(uri, call_id=call_id, via_trunk=via_trunk, dtmf_method=dtmf_method,
                          target=t.original, number=t.value if t.kind == "tel" else "",
                          company=company, intent=intent)
@@ -130,8 +130,11 @@ class Runtime:
             from engine.audio.analyzer import CallAudioAnalyzer
         except ImportError:
             return
+        from engine.audio import memory_store
+
         try:
-            analyzer = CallAudioAnalyzer(self.bus, call_id)
+            # announcements this company played on earlier calls never alarm again
+            analyzer = CallAudioAnalyzer(self.bus, call_id, memory=memory_store.load(company))
         except Exception as exc:
             log.warning("audio analysis unavailable for call %s: %s", call_id, exc)
             return
@@ -147,6 +150,8 @@ class Runtime:
             finally:
                 with contextlib.suppress(Exception):
                     analyzer.close()
+                with contextlib.suppress(Exception):
+                    memory_store.save(company, analyzer.memory)
 
         threading.Thread(target=feed, name=f"analyzer-{call_id}", daemon=True).start()
         self._analyzers[call_id] = analyzer
