@@ -31,7 +31,7 @@ import numpy as np
 from engine.events import Event, EventBus, EventType
 from engine.ivr.flow_store import FlowStep, FlowStore, LearnedFlow
 from engine.ivr.menu_memory import node_id, opening_match, opening_words, same_menu
-from engine.ivr.menu_parser import ParsedMenu, parse_menu
+from engine.ivr.menu_parser import _MENTION, ParsedMenu, _key, parse_menu
 from engine.ivr.navigator import Choice, MenuContext, Navigator
 from engine.ivr.offline_navigator import OfflineNavigator, content_stems, profile_value
 
@@ -553,17 +553,47 @@ def _step_matches(step: FlowStep, menu: ParsedMenu, partial: bool = False,
         return None if partial and not menu.options else False
     label = _learned_label(step)
     opt = menu.option(step.digits)
-    if opt is not None:
-        return _similar(opt.label, label) if label else True
-    if any(_similar(o.label, label) for o in menu.options):
-        return False  # the option moved to another key
     if partial:
+        verdict = _window_verdict(menu.text, step)
+        if verdict is not None:
+            return verdict
         if not from_start:
             return None  # a window from the middle of the menu: the opening is not in it
         heard = opening_match(step.opening, menu.text)
         words = len(menu.text.split())
         return False if words >= 8 and heard < 0.3 else None
+    if opt is not None:
+        return _similar(opt.label, label) if label else True
     return False
+
+
+def _window_verdict(text: str, step: FlowStep) -> bool | None:
+    """A few seconds cut from a menu, with periods speech-to-text may have misplaced: which
+    side of "press 2" a label sits on is settled by the other learned labels heard in the
+    window. True: the learned label is at the learned key; False: it is at another key;
+    None: cannot tell yet."""
+    label = _learned_label(step)
+    if not label:
+        return None
+    learned = dict(zip(step.keys, step.labels, strict=False))
+    mentions = list(_MENTION.finditer(text))
+    segs: list[tuple[str | None, str, str]] = []
+    votes = {"before": 0, "after": 0}
+    for i, m in enumerate(mentions):
+        k = _key(m.group("key"))
+        before = text[mentions[i - 1].end() if i else 0: m.start()]
+        after = text[m.end(): mentions[i + 1].start() if i + 1 < len(mentions) else len(text)]
+        segs.append((k, before, after))
+        if k in learned:
+            votes["before"] += _similar(before, learned[k])
+            votes["after"] += _similar(after, learned[k])
+    if votes["before"] == votes["after"]:
+        return None
+    side = 1 if votes["before"] > votes["after"] else 2
+    for seg in segs:
+        if _similar(seg[side], label):
+            return seg[0] == step.digits
+    return None
 
 
 class _ReplayListener:

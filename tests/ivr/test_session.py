@@ -219,9 +219,18 @@ def test_replay_presses_as_soon_as_the_learned_option_is_heard(tmp_path):
 
 def test_replay_leaves_the_flow_when_the_option_moved(tmp_path):
     engine, session = _replaying_session(tmp_path)
-    _hear(session, "savings accounts, press 1. For home loans, press 2. For all credit card "
-          "services, press 4.", False)
+    _hear(session, "savings accounts, press 1. For credit card services, press 4. For home "
+          "loans, press 2.", False)
     assert engine.keys == [] and session.mode != "replay"
+    session.stop()
+
+
+def test_replay_copes_with_misplaced_periods_in_a_window(tmp_path):
+    engine, session = _replaying_session(tmp_path)
+    _hear(session, "Thank you for calling Acme Bank", True)
+    # what Whisper makes of "... accounts, press 1. For credit cards, press 2. For loans ..."
+    _hear(session, "savings accounts. Press 1 for credit cards. Press 2 for loans", False)
+    assert engine.keys == ["2"]
     session.stop()
 
 
