@@ -63,6 +63,10 @@ KEEP_WARM_TEXT = "Please hold, I'm connecting you now."
 MAX_LIVE_CALLS = 3  # the simulator takes 4 at once; keep one line spare for a hand-over leg
 
 
+def keep_warm_prompt() -> str | None:
+    return next((p for p in KEEP_WARM_PROMPTS if os.path.exists(p)), None)
+
+
 class HoldSlayerApp(App[int]):
     TITLE = "Hold Slayer"
     CSS_PATH = ["styles/app.tcss"]
@@ -157,7 +161,7 @@ class HoldSlayerApp(App[int]):
         self.pump_queue()
         if self.settings.handover.mode == "local_audio":
             self.probe_local_audio()
-        if self.settings.handover.mode != "none" or self.settings.handover.target:
+        if self.settings.handover.mode != "none" and not keep_warm_prompt():
             self.warm_up_voice()
 
     @work(thread=True, group="local-audio", exit_on_error=False, description="find audio")
@@ -349,8 +353,13 @@ class HoldSlayerApp(App[int]):
         self._changed(call.call_id)
 
     def _keep_warm(self, call: CallView) -> None:
-        """The agent hears "please hold" rather than dead air (and does not hang up)."""
-        self.speak_keep_warm(call.call_id)
+        """The agent hears "please hold" rather than dead air (and does not hang up): the
+        recorded Asterisk prompt ("please hold while I try to connect you") when installed,
+        else the same words synthesised."""
+        if prompt := keep_warm_prompt():
+            self.link.play_file(call.call_id, prompt)
+        else:
+            self.speak_keep_warm(call.call_id)
 
     def synthesize(self, text: str) -> Any:
         """16 kHz int16 speech (worker threads only: Piper takes ~0.3 s to load)."""
@@ -362,16 +371,10 @@ class HoldSlayerApp(App[int]):
 
     @work(thread=True, group="say", exit_on_error=False, description="please hold")
     def speak_keep_warm(self, call_id: str) -> None:
-        """Our own words, synthesised once; the recorded Asterisk prompt ("please hold while
-        I try that extension") is only the fallback when no voice works."""
         try:
             pcm = self._keep_warm_speech()
         except Exception as exc:
-            prompt = next((p for p in KEEP_WARM_PROMPTS if os.path.exists(p)), None)
-            if prompt:
-                self.link.play_file(call_id, prompt)
-            else:
-                self.post_message(SpeechFailed(call_id, f"cannot say “please hold”: {exc}"))
+            self.post_message(SpeechFailed(call_id, f"cannot say “please hold”: {exc}"))
             return
         self.link.play_pcm(call_id, pcm)
 

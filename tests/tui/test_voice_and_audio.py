@@ -82,7 +82,10 @@ def test_say_something_is_spoken_into_the_call(fake_runtime) -> None:
     asyncio.run(go())
 
 
-def test_handover_tells_the_agent_to_hold_with_synthesised_speech(fake_runtime) -> None:
+def test_handover_tells_the_agent_to_hold_with_synthesised_speech(fake_runtime,
+                                                                  monkeypatch) -> None:
+    monkeypatch.setattr("holdslayer_tui.app.KEEP_WARM_PROMPTS", ())  # no Asterisk sounds
+
     async def go() -> None:
         voice = FakeVoice()
         app = make_app(fake_runtime, synthesize=voice)
@@ -120,7 +123,31 @@ def test_no_sound_card_is_said_once_and_the_call_goes_on(fake_runtime, loader) -
     asyncio.run(go())
 
 
-def test_local_handover_without_sound_card_keeps_the_agent_warm(fake_runtime) -> None:
+def test_handover_plays_the_recorded_prompt_when_installed(fake_runtime, monkeypatch,
+                                                          tmp_path) -> None:
+    prompt = tmp_path / "pls-hold-while-try.wav"
+    prompt.write_bytes(b"RIFF")
+    monkeypatch.setattr("holdslayer_tui.app.KEEP_WARM_PROMPTS", (str(prompt),))
+
+    async def go() -> None:
+        voice = FakeVoice()
+        app = make_app(fake_runtime, synthesize=voice)
+        app.settings.handover.mode = "phone"
+        app.settings.handover.target = "sip:me@127.0.0.1"
+        async with app.run_test(size=(80, 24)) as pilot:
+            await live_call(pilot, app, fake_runtime)
+            publish(fake_runtime, EventType.HUMAN_DETECTED, "call1", T0 + 50, evidence="voice")
+            await until(pilot, lambda: fake_runtime.engine.played != [])
+            assert fake_runtime.engine.played == [("call1", str(prompt))]
+            assert voice.said == []
+
+    asyncio.run(go())
+
+
+def test_local_handover_without_sound_card_keeps_the_agent_warm(fake_runtime,
+                                                                monkeypatch) -> None:
+    monkeypatch.setattr("holdslayer_tui.app.KEEP_WARM_PROMPTS", ())
+
     async def go() -> None:
         voice = FakeVoice()
         app = make_app(fake_runtime, synthesize=voice, local_audio=LocalAudio(no_portaudio))
