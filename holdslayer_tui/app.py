@@ -126,8 +126,11 @@ class HoldSlayerApp(App[int]):
         self.local_audio = local_audio or LocalAudio()
         self._audio_warned = False
         self.terminal_writes: list[str] = []  # alert escapes written (tests read this)
+        # users remap by binding id ({"hang-up": "x", "say": "ctrl+t"}); Settings has no
+        # keymap field yet, so this reads one when it exists
+        keymap = keymap if keymap is not None else getattr(self.settings, "keymap", None)
         if keymap:
-            self.set_keymap(keymap)
+            self.set_keymap(dict(keymap))
 
     # -- start-up -------------------------------------------------------------------------------
     def on_mount(self) -> None:

@@ -109,10 +109,11 @@ class AnalyticsScreen(HsScreen):
         plt = widget.plt
         plt.clear_data()
         plt.clear_figure()
-        hours = [t["hour"] for t in trend]
-        minutes = [round(t["avg_hold"] / 60, 1) for t in trend]
-        if hours:
-            plt.bar(hours, minutes, width=0.6)
+        # every hour, zeros included: plotext sizes bars by the gap between the x values it
+        # is given, so three hours 9, 10, 16 came out as bars five hours wide, misplaced
+        by_hour = {int(t["hour"]): round(t["avg_hold"] / 60, 1) for t in trend}
+        if by_hour:
+            plt.bar(list(range(24)), [by_hour.get(h, 0.0) for h in range(24)], width=0.6)
         plt.xlim(-0.5, 23.5)
         plt.xticks(list(range(0, 24, 3)))
         plt.xlabel("hour")

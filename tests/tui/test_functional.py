@@ -109,3 +109,20 @@ def test_settings_validate_as_typed_and_save(fake_runtime, private_paths: Path) 
     data = tomllib.loads(config.read_text())
     assert data["sip"]["default_country"] == "44" and data["profile"]["zip_code"] == "94110"
     assert config.stat().st_mode & 0o777 == 0o600
+
+
+def test_keys_can_be_remapped_by_binding_id(fake_runtime) -> None:
+    async def go() -> None:
+        app = make_app(fake_runtime, keymap={"hang-up": "x"})
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.engine_state == "ready")
+            app.call_now("demo:acme_bank", "balance", "Acme Bank")
+            await until(pilot, lambda: isinstance(app.screen, LiveCallScreen))
+            publish(fake_runtime, EventType.CALL_ANSWERED, "call1", T0 + 1)
+            await pilot.press("h")  # the old key does nothing now
+            await pilot.pause(0.1)
+            assert fake_runtime.engine.hangups == []
+            await pilot.press("x")
+            await until(pilot, lambda: fake_runtime.engine.hangups == ["call1"])
+
+    run(go())
