@@ -8,7 +8,9 @@ person's first word (median, p95) and CPU seconds per call-minute.
     nice -n 10 .venv/bin/python bench/bench_detection.py --split test --calls 50
 
 Tune rules with ``--split tune``; report ``--split test``. ``--no-stt`` measures acoustics
-only. Transcripts are cached (with the CPU time they took, which still counts) under
+only. ``--liveness`` lets the detector speak its liveness phrase; the corpus cannot hear it,
+so the far end's reaction is simulated (see :func:`simulated_far_end`).
+Transcripts are cached (with the CPU time they took, which still counts) under
 bench/corpus/cache so a rerun costs only the per-frame work.
 """
 
@@ -19,6 +21,7 @@ import collections
 import hashlib
 import json
 import os
+import random
 import sys
 import time
 from pathlib import Path
@@ -79,6 +82,38 @@ class CachedWhisper:
         os.replace(tmp, self.path)
 
 
+def simulated_far_end(call: CorpusCall, yield_share: float, owd_s: float):
+    """How the far end reacts to our phrase, a model and only a model.
+
+    A recording ignores us (the audio goes on unchanged). A person who is talking when our
+    voice reaches them (``owd_s`` one way) stops after a reaction time of 0.2–0.5 s, with
+    probability ``yield_share``; the rest talk on over us as if deaf. One who stopped stays
+    quiet while we talk, then half of them go on with what they were saying 0.3–1.0 s after
+    we finish, half wait silently (we did say "one moment please"). Silence is the call's
+    own line noise, from after the person's last word.
+    """
+    rng = random.Random(f"far-end-{call.id}")
+    human = next((sp for sp in call.spans if sp.cls == "human"), None)
+    if human is None:
+        return None
+    h0, h1 = int(human.start * 16000), int(human.end * 16000)
+    hiss = call.audio[h1 + 1600 :]
+
+    def quiet(n: int) -> np.ndarray:
+        reps = n // max(1, len(hiss)) + 1
+        return np.tile(hiss, reps)[:n] if len(hiss) else np.zeros(n, np.int16)
+
+    def react(start: int, phrase_s: float) -> np.ndarray | None:
+        cut = start + int((2 * owd_s + rng.uniform(0.2, 0.5)) * 16000)
+        if cut <= h0 or cut >= h1 or rng.random() >= yield_share:
+            return None  # a recording, a person already done, or one who talks on
+        back = start + int((phrase_s + 2 * owd_s + rng.uniform(0.3, 1.0)) * 16000)
+        said = call.audio[cut:h1] if rng.random() < 0.5 else quiet(h1 - cut)
+        return np.concatenate([quiet(back - start), said, call.audio[h1:]])
+
+    return react
+
+
 def truth_windows(call: CorpusCall, n_frames: int) -> list[str]:
     """Ground-truth class per 20 ms frame from the call's spans."""
     out = ["silence"] * n_frames
@@ -126,6 +161,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-stt", action="store_true", help="acoustics and turn-taking only")
     ap.add_argument("--json", type=Path, help="write per-call results here")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every call")
+    ap.add_argument(
+        "--liveness",
+        action="store_true",
+        help="speak the liveness phrase; a simulated far end reacts",
+    )
+    ap.add_argument(
+        "--yield-share",
+        type=float,
+        default=0.7,
+        help="share of people who stop when we talk over them",
+    )
+    ap.add_argument("--owd", type=float, default=0.15, help="one-way voice delay, seconds")
     args = ap.parse_args(argv)
 
     stt: Transcriber | None = None
@@ -142,9 +189,20 @@ def main(argv: list[str] | None = None) -> int:
     hold_misses = 0
     hold_s = audio_s = cpu_frame = cpu_stt = 0.0
     rows = []
+    probes: collections.Counter = collections.Counter()
+    phrase_s = 0.0
+    if args.liveness:
+        from engine.audio.liveness import PHRASE
+        from engine.speech.tts import cached_phrase
+
+        phrase_s = len(cached_phrase(PHRASE)) / 16000
     wall0 = time.time()
     for call in build_corpus(args.split, args.calls, (args.hold_min, args.hold_max), args.seed):
-        res = replay(call.audio, stt)
+        far_end = simulated_far_end(call, args.yield_share, args.owd) if args.liveness else None
+        res = replay(call.audio, stt, far_end=far_end, phrase_s=phrase_s)
+        for said in res.said_at:
+            in_person = call.human_onset is not None and said >= call.human_onset
+            probes["person" if in_person else "recording"] += 1
         hold_s += call.hold_s
         audio_s += res.duration_s
         cpu_frame += res.frame_cpu_s
@@ -205,6 +263,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"false HUMAN_DETECTED: {len(false_alarms)} ({per_hour:.2f} per hour of hold) "
           f"{false_alarms}")  # fmt: skip
     print(f"missed humans: {len(misses)}/{n} {misses}")
+    if args.liveness:
+        print(f"liveness phrase ({phrase_s:.2f}s) said to a recording {probes['recording']} "
+              f"times ({probes['recording'] / max(hold_s / 3600, 1e-9):.1f} per hour of hold), "
+              f"to a person {probes['person']}; yield share {args.yield_share}, "
+              f"one-way delay {args.owd}s")  # fmt: skip
     print(
         f"latency from first word: median {pct(latencies, 0.5):.2f}s  "
         f"p95 {pct(latencies, 0.95):.2f}s  max {max(latencies, default=float('nan')):.2f}s"

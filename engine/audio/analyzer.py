@@ -15,6 +15,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -58,6 +59,11 @@ class CallAudioAnalyzer:
     speaker, final, repeat, [queue]} and ENGINE_ERROR {component: "stt"} on STT failure.
     ``memory`` carries the company's announcements from earlier calls (see
     :class:`AnnouncementMemory`); read it back from ``analyzer.memory`` after the call.
+
+    ``say(text)`` plays ``engine.speech.tts.cached_phrase(text)`` into the call, starting
+    now and without blocking (the liveness check times the far end's reaction from the
+    call); without it no check is made. The analyzer makes that phrase first, on its own
+    thread, and checks only once it exists.
     """
 
     def __init__(
@@ -67,6 +73,7 @@ class CallAudioAnalyzer:
         settings: AnalyzerSettings | None = None,
         stt: SpeechToText | None = None,
         memory: AnnouncementMemory | list[dict[str, Any]] | None = None,
+        say: Callable[[str], object] | None = None,
     ) -> None:
         self.bus = bus
         self.call_id = call_id
@@ -89,6 +96,10 @@ class CallAudioAnalyzer:
         self.label = Label.SILENCE
         self.hold: Decision | None = None
         self.human: Decision | None = None
+        self._say = say
+        if say is not None:
+            threading.Thread(target=self._prepare_phrase, name=f"tts-{call_id}",
+                             daemon=True).start()  # fmt: skip
         self._worker: threading.Thread | None = None
         if self._stt is not None:
             self._worker = threading.Thread(
@@ -121,8 +132,31 @@ class CallAudioAnalyzer:
             )
         pcm = frame if frame.dtype == np.int16 else np.asarray(frame, dtype=np.int16)
         self._publish(self._det.on_frame(info, pcm))
+        self._speak()
         self._dispatch_requests()
         self._drain_results()
+
+    def _prepare_phrase(self) -> None:
+        from engine.speech.tts import TtsError, cached_phrase
+
+        text = self._det.s.liveness.phrase
+        try:
+            pcm = cached_phrase(text)
+        except (TtsError, OSError, ImportError) as exc:
+            log.warning("no liveness check on call %s: cannot synthesise %r: %s",
+                        self.call_id, text, exc)  # fmt: skip
+            return
+        self._det.probe_phrase_s = len(pcm) / 16000  # a float store: safe across threads
+
+    def _speak(self) -> None:
+        while self._det.say_requests:
+            text = self._det.say_requests.popleft()
+            try:
+                if self._say is not None:
+                    self._say(text)
+            except Exception:  # a broken hook must not stop the listening
+                log.exception("liveness phrase could not be played; checks stop")
+                self._det.cancel_probe("could not speak into the call")
 
     def _dispatch_requests(self) -> None:
         while self._det.stt_requests:

@@ -22,6 +22,7 @@ import numpy as np
 from engine.audio import transcript_cues
 from engine.audio.announcement_memory import MATCH_BER, AnnouncementMemory, Match
 from engine.audio.frame_classifier import FrameInfo, Label
+from engine.audio.liveness import LivenessProbe, LivenessSettings
 
 
 @dataclasses.dataclass(slots=True)
@@ -42,6 +43,7 @@ class DetectorSettings:
     window_every_s: float = 1.5  # ...this often, to hear a person who cuts into it
     recorded_text_score: float = 1.5
     preroll_s: float = 0.3
+    liveness: LivenessSettings = dataclasses.field(default_factory=LivenessSettings)
 
 
 @dataclasses.dataclass(slots=True)
@@ -95,6 +97,7 @@ class Episode:
     window_text: str = ""
     last_window_age: float = 0.0
     tail: list[tuple[np.ndarray, int]] = dataclasses.field(default_factory=list)
+    probe: LivenessProbe | None = None
 
     def evidence(self) -> dict[str, Any]:
         return {
@@ -109,13 +112,16 @@ class Episode:
             "quiet_after_s": round(self.quiet_after_s, 2),
             "music_after_s": round(self.music_after_s, 2),
             "window_text": self.window_text,
+            "liveness": self.probe.evidence() if self.probe else None,
         }
 
 
 class CallStateDetector:
     """Feed every :class:`FrameInfo` (with its PCM) in order via :meth:`on_frame`; deliver STT
     results via :meth:`on_transcript`. Both return the decisions they caused; STT work to do
-    is queued in :attr:`stt_requests` for the caller to run off the audio path."""
+    is queued in :attr:`stt_requests` for the caller to run off the audio path, and phrases
+    to say into the call (the liveness check) in :attr:`say_requests`, which the caller must
+    start playing at once. Set :attr:`probe_phrase_s` (the phrase's length) to allow it."""
 
     def __init__(
         self,
@@ -129,6 +135,9 @@ class CallStateDetector:
         self.human_at: float | None = None
         self.stt_degraded = False  # set when the STT backend fails: turn-taking alone decides
         self.stt_requests: collections.deque[SttRequest] = collections.deque()
+        self.say_requests: collections.deque[str] = collections.deque()
+        self.probe_phrase_s = 0.0  # 0: no way to speak into the call, no liveness check
+        self.probes: list[LivenessProbe] = []
         self.finished: list[Episode] = []
         n_hold = int(self.s.hold_window_s / 0.02)
         self._labels: collections.deque[Label] = collections.deque(maxlen=n_hold)
@@ -150,6 +159,7 @@ class CallStateDetector:
         if hold:
             out.append(hold)
         self._track_speech(info, pcm)
+        self._liveness(info)
         human = self._check_human(info.t)
         if human:
             out.append(human)
@@ -390,6 +400,39 @@ class CallStateDetector:
                 return ep
         return None
 
+    # -- the liveness check -----------------------------------------------------------------
+
+    def _liveness(self, info: FrameInfo) -> None:
+        ep = self._episode
+        if ep is None or self.phase != "hold":
+            return
+        if ep.probe is not None:
+            ep.probe.update(info.t, info.label)
+            return
+        ls = self.s.liveness
+        if (
+            self.probe_phrase_s <= 0
+            or ep.ended
+            or ep.repeat is not None
+            or ep.recorded
+            or len(ep.fp) < self.s.repeat_check_frames  # not yet fingerprinted against memory
+            or (len(ep.fp) - ep.turn_from) * 0.02 < ls.after_speech_s
+            or ep.cues is None  # no partial yet: it may still say "your call is important"
+            or ep.cues.recorded > 0
+            or not ep.text.strip()
+            or (self.probes and info.t - self.probes[-1].said_at < ls.every_s)
+        ):
+            return
+        ep.probe = LivenessProbe(info.t, self.probe_phrase_s, ls)
+        self.probes.append(ep.probe)
+        self.say_requests.append(ls.phrase)
+
+    def cancel_probe(self, reason: str) -> None:
+        """The phrase could not be played: the far end's silence then proves nothing."""
+        if self.probes and not self.probes[-1].verdict:
+            self.probes[-1].verdict = reason
+        self.probe_phrase_s = 0.0
+
     # -- the person ------------------------------------------------------------------------
 
     def _check_human(self, t: float) -> Decision | None:
@@ -405,6 +448,13 @@ class CallStateDetector:
             return self._declare(t, ep, "words of a person", 0.95 if cues.recorded == 0 else 0.85)
         if ep.recorded:
             return None
+        if (
+            ep.probe is not None
+            and ep.probe.verdict == "stopped"
+            and ep.repeat is None
+            and (cues is None or cues.recorded == 0)
+        ):
+            return self._declare(t, ep, "stopped talking when we spoke (liveness check)", 0.9)
         waited = (
             ep.ended
             and ep.quiet_after_s >= self.s.turn_wait_s

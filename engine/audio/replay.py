@@ -23,6 +23,9 @@ from engine.speech.stt import SpeechToText, SttError, transcribe_partial
 
 # (audio, final) → (text, CPU seconds it took); partials may take a quicker, rougher path
 Transcriber = Callable[[np.ndarray, bool], tuple[str, float]]
+# (sample where our phrase starts, its length in s) → the call's audio from then on as the
+# far end reacts (a person stops, then answers), or None where it ignores us (a recording)
+FarEnd = Callable[[int, float], np.ndarray | None]
 
 
 @dataclasses.dataclass(slots=True)
@@ -43,6 +46,7 @@ class ReplayResult:
     frame_cpu_s: float  # per-frame classifier + detector work
     stt_cpu_s: float  # speech-to-text work
     duration_s: float
+    said_at: list[float] = dataclasses.field(default_factory=list)  # liveness phrases
 
     def first(self, kind: str) -> Decision | None:
         return next((d for d in self.decisions if d.kind == kind), None)
@@ -63,10 +67,17 @@ def replay(
     settings: DetectorSettings | None = None,
     memory: AnnouncementMemory | None = None,
     stop_after_human_s: float | None = None,
+    far_end: FarEnd | None = None,
+    phrase_s: float = 1.4,
 ) -> ReplayResult:
-    """Stream ``audio`` (16 kHz int16) frame by frame through classifier and detector."""
+    """Stream ``audio`` (16 kHz int16) frame by frame through classifier and detector.
+    With ``far_end`` the liveness check speaks (a ``phrase_s`` phrase) and the rest of the
+    call becomes what ``far_end`` says the other side did about it."""
     clf = FrameClassifier()
     det = CallStateDetector(settings, memory)
+    if far_end is not None:
+        det.probe_phrase_s = phrase_s
+    said: list[float] = []
     if transcribe is None:
         det.stt_degraded = True
     decisions: list[Decision] = []
@@ -78,7 +89,9 @@ def replay(
     frame_cpu = stt_cpu = 0.0
     n = len(audio) // FRAME
     seq = 0
-    for i in range(n):
+    i = -1
+    while i + 1 < n:
+        i += 1
         t = i * FRAME / 16000
         t0 = time.process_time()
         pcm = audio[i * FRAME : (i + 1) * FRAME]
@@ -87,6 +100,14 @@ def replay(
         frame_cpu += time.process_time() - t0
         labels.append(info.label)
         phases.append(det.phase)
+        while det.say_requests:
+            det.say_requests.popleft()
+            said.append(t)
+            if far_end is not None:
+                rest = far_end((i + 1) * FRAME, phrase_s)
+                if rest is not None:
+                    audio = np.concatenate([audio[: (i + 1) * FRAME], rest])
+                    n = len(audio) // FRAME
         while det.stt_requests:
             req = det.stt_requests.popleft()
             if transcribe is None:
@@ -112,5 +133,5 @@ def replay(
                 break
     det.flush()
     return ReplayResult(
-        decisions, labels, phases, transcripts, frame_cpu, stt_cpu, n * FRAME / 16000
+        decisions, labels, phases, transcripts, frame_cpu, stt_cpu, n * FRAME / 16000, said
     )

@@ -177,6 +177,24 @@ def synthesize(
     return (backend or default_tts()).synthesize(text, sample_rate)
 
 
+_phrases: dict[tuple[str, int], np.ndarray] = {}
+_phrases_lock = threading.Lock()
+
+
+def cached_phrase(text: str, sample_rate: int = 16000) -> np.ndarray:
+    """``synthesize(text)``, computed once per process: the liveness check must start
+    speaking the instant it decides to (a person's reaction is timed from then), so the
+    phrase is made ahead and every call plays the same array."""
+    key = (text, sample_rate)
+    with _phrases_lock:
+        pcm = _phrases.get(key)
+        if pcm is None:
+            pcm = synthesize(text, sample_rate)
+            pcm.setflags(write=False)
+            _phrases[key] = pcm
+        return pcm
+
+
 def _wav_to_pcm(data: bytes, sample_rate: int) -> np.ndarray:
     try:
         with wave.open(io.BytesIO(data), "rb") as w:
