@@ -348,11 +348,10 @@ class HoldSlayerApp(App[int]):
             self._keep_warm(call)
             self.dial_handover_leg(call.call_id, target)
             self.notify(f"Calling your phone ({target}) for {call.title}…", title="Hand-over")
-        elif mode == "local_audio":
+        else:
+            # "local_audio", or nothing configured: this computer is the only way to talk
             self._keep_warm(call)
             self.start_local_audio(call.call_id, "talk")
-        else:
-            self.notify(f"{call.title} is yours.", title="Hand-over")
         self._changed(call.call_id)
 
     def _keep_warm(self, call: CallView) -> None:
@@ -465,6 +464,10 @@ class HoldSlayerApp(App[int]):
         if self._audio_warned:
             if mode == "listen":
                 self.notify("No local audio here.", severity="warning", timeout=3)
+            elif mode == "talk":
+                self.notify("No sound device here to talk on: put your phone in Settings "
+                            "(Hand over to), or type into the call with s.",
+                            title="Cannot take the call here", severity="warning", timeout=12)
             return
         self._audio_warned = True
         self.notify(f"Local audio is unavailable: {problem}. Listening in (m) and hand-over "

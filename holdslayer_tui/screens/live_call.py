@@ -174,12 +174,14 @@ class LiveCallScreen(HsScreen):
             return
         box = self.query_one("#say-box", Input)
         box.remove_class("hidden")
+        self.query_one("#digits-hint").add_class("hidden")  # keys type words now
         box.focus()
 
     def _close_say_box(self) -> None:
         box = self.query_one("#say-box", Input)
         box.value = ""
         box.add_class("hidden")
+        self.query_one("#digits-hint").remove_class("hidden")
         self.set_focus(None)
 
     @on(Input.Submitted, "#say-box")

@@ -46,6 +46,9 @@ def render_tree(call: CallView) -> Tree:
         if step.reason:
             node.add(Text(f"why: {_clean(step.reason)}", style="italic"))
         parent = node
+    if not call.ivr and not call.loose_digits and call.live:
+        tree.add(Text("menus appear here as they are heard; press digits yourself any time",
+                      style="dim"))
     if call.loose_digits:
         parent.add(Text(f"pressed by hand: {call.loose_digits}", style="green"))
     return tree
@@ -64,7 +67,7 @@ class IvrTree(VerticalScroll, can_focus=True):
     def show_call(self, call: CallView) -> None:
         """Redraw only when something the tree shows changed (cheap at 1 Hz); follow the
         newest menu unless the user scrolled up to read an older one."""
-        key = (call.title, len(call.ivr), call.ivr[-1].chosen if call.ivr else "",
+        key = (call.title, call.live, len(call.ivr), call.ivr[-1].chosen if call.ivr else "",
                call.ivr[-1].reason if call.ivr else "", call.loose_digits)
         if key == self._shown:
             return
