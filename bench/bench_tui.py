@@ -102,7 +102,7 @@ async def bench(args: argparse.Namespace) -> dict[str, float]:
 
         async def key_to_frame(key: str, changed) -> float:
             t = time.perf_counter()
-            app._driver.send_message(events.Key(key, key))
+            app._driver.send_message(events.Key(key, key if len(key) == 1 else None))
             deadline = t + 5
             while not changed():
                 if time.perf_counter() > deadline:
@@ -113,12 +113,12 @@ async def bench(args: argparse.Namespace) -> dict[str, float]:
                 await asyncio.sleep(0.0005)
             return (frames[-1] - t) * 1000
 
-        status = screen.query_one("#call-status")
+        say_box = screen.query_one("#say-box")
         ui = []
-        for _ in range(args.keys):
-            before = app.book.get(call_id).muted
-            ui.append(await key_to_frame("m", lambda b=before: (
-                "muted" in str(status.render())) != b))
+        for _ in range(args.keys):  # a pure-UI key: open the Say box, then Esc closes it
+            ui.append(await key_to_frame("s", lambda: say_box.display))
+            await asyncio.sleep(0.05)
+            ui.append(await key_to_frame("escape", lambda: not say_box.display))
             await asyncio.sleep(0.05)
         out["key_ui_ms_median"] = statistics.median(ui)
         out["key_ui_ms_max"] = max(ui)
@@ -128,7 +128,7 @@ async def bench(args: argparse.Namespace) -> dict[str, float]:
         for i in range(args.digits):
             want = len(app.book.get(call_id).digits) + 1
             dt.append(await key_to_frame("*" if i % 2 else "#", lambda w=want: (
-                len(app.book.get(call_id).digits) >= w and tree._shown[2].__len__() >= w)))
+                len(app.book.get(call_id).digits) >= w and len(tree._shown[-1]) >= w)))
             await asyncio.sleep(0.4)  # the engine spaces digits 0.3 s apart
         out["key_digit_ms_median"] = statistics.median(dt)
         out["key_digit_ms_max"] = max(dt)
