@@ -37,7 +37,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="seconds to wait after the answer before sending --digits (default 1)")
     p.add_argument("--dtmf-method", choices=["rfc2833", "info", "inband"],
                    help="how to send digits (default from settings: rfc2833)")
-    p.add_argument("--intent", default="", help="what you want from this call")
+    p.add_argument("--intent", default="",
+                   help="what you want from this call; Hold Slayer then works the phone menu "
+                   "itself (unless --digits is given)")
     p.add_argument("--company", default="", help="company name for history")
     p.add_argument("--record", action="store_true", help="record the call")
     p.add_argument("--json", action="store_true", help="one JSON line per event on stdout")
@@ -64,6 +66,16 @@ def _human(event: Event) -> str | None:
             return "answered"
         case EventType.IVR_DTMF_SENT:
             return f"pressed {d.get('digits')} ({d.get('method')})"
+        case EventType.IVR_STEP:
+            chosen, reason = d.get("chosen") or "", d.get("reason") or ""
+            return f"menu: {chosen} \u2014 {reason}" if chosen else f"menu: {reason}"
+        case EventType.QUEUE_POSITION:
+            pos, wait = d.get("position"), d.get("wait_minutes")
+            parts = [f"caller {pos}" if pos else "", f"~{wait:g} min" if wait else ""]
+            return "queue: " + ", ".join(p for p in parts if p)
+        case EventType.CALLBACK_OFFER:
+            return f"callback offered (press {d.get('key')})" if d.get("key") \
+                else "callback offered"
         case EventType.HOLD_DETECTED:
             return "on hold"
         case EventType.HUMAN_DETECTED:
@@ -135,7 +147,8 @@ def run_call(args: argparse.Namespace) -> int:
                 return fail(str(exc), 1)
         try:
             call_id = rt.place_call(target, intent=args.intent, company=args.company,
-                                    record=args.record or None, dtmf_method=args.dtmf_method)
+                                    record=args.record or None, dtmf_method=args.dtmf_method,
+                                    navigate=not args.digits)
         except (SipError, DemoError) as exc:
             return fail(str(exc), 1)
         status = _follow(rt, call_id, events, args, interrupted)

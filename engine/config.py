@@ -114,6 +114,8 @@ class Settings(BaseSettings):
     handover: HandoverSettings = Field(default_factory=HandoverSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    keymap: dict[str, str] = Field(
+        default_factory=dict, description="TUI key remapping: binding id -> keys, e.g. hangup = 'x'")
 
     @classmethod
     def settings_customise_sources(

@@ -41,6 +41,7 @@ class Runtime:
         self.store: Any = None
         self._closers: list[Any] = []
         self._analyzers: dict[str, Any] = {}
+        self._navigators: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._end_sub = None
 
@@ -112,12 +113,16 @@ class Runtime:
             return demo
 
     def place_call(self, target: str | Target, *, intent: str = "", company: str = "",
-                   record: bool | None = None, dtmf_method: str | None = None) -> str:
+                   record: bool | None = None, dtmf_method: str | None = None,
+                   navigate: bool = True) -> str:
+        """Dial ``target``; with an ``intent`` the IVR navigator works the phone menu."""
         uri, via_trunk, t = self.resolve(target)
         company = company or (t.value if t.kind == "demo" else "")
         call_id = self.engine.prepare_call()
         if self._want_analyze:
             self._start_analyzer(call_id, company or t.value)  # memory per company or number
+        if intent and navigate:
+            self._start_navigator(call_id, intent, company or t.value)
         self.engine.dial(uri, call_id=call_id, via_trunk=via_trunk, dtmf_method=dtmf_method,
                          target=t.original, number=t.value if t.kind == "tel" else "",
                          company=company, intent=intent)
@@ -156,8 +161,26 @@ class Runtime:
         threading.Thread(target=feed, name=f"analyzer-{call_id}", daemon=True).start()
         self._analyzers[call_id] = analyzer
 
+    def _start_navigator(self, call_id: str, intent: str, company: str) -> None:
+        """The navigator is a side service: if it cannot start, the call goes on by hand."""
+        try:
+            from engine.ivr import start_navigator
+
+            session = start_navigator(self, self.bus, call_id, intent, company, self.settings)
+        except Exception as exc:
+            log.warning("IVR navigation unavailable for call %s: %s", call_id, exc)
+            self.bus.emit(EventType.ENGINE_ERROR, call_id, service="ivr",
+                          message=f"automatic menu navigation is off for this call: {exc}")
+            return
+        if session is not None:
+            self._navigators[call_id] = session
+
     def _on_call_end(self, event: Event) -> None:
         self._analyzers.pop(event.call_id, None)
+        session = self._navigators.pop(event.call_id, None)
+        if session is not None:
+            with contextlib.suppress(Exception):
+                session.stop()
 
     def hangup(self, call_id: str) -> None:
         with contextlib.suppress(SipError):

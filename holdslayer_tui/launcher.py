@@ -9,10 +9,12 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("tui", "ui"):
+    app_option = bool(args) and args[0].startswith("--") and args[0] not in (
+        "--help", "--verbose")
+    if not args or args[0] in ("tui", "ui") or app_option:
         from holdslayer_tui.app import run_app
 
-        return run_app(args[1:])
+        return run_app(args[1:] if args and args[0] in ("tui", "ui") else args)
     from engine.cli import main as cli_main
 
     return cli_main(args)

@@ -25,6 +25,16 @@ def menu_fingerprint(menu: ParsedMenu) -> tuple[frozenset[str], frozenset[str]]:
     return keys, frozenset(words)
 
 
+def _same_label(a: ParsedMenu, b: ParsedMenu, key: str) -> bool:
+    oa, ob = a.option(key), b.option(key)
+    if oa is None or ob is None:
+        return True
+    sa, sb = content_stems(oa.label), content_stems(ob.label)
+    if not sa or not sb:
+        return True
+    return len(sa & sb) / min(len(sa), len(sb)) >= 0.5
+
+
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a | b else 0.0
 
@@ -37,7 +47,11 @@ def same_menu(a: ParsedMenu, b: ParsedMenu, threshold: float = 0.6) -> bool:
         return False
     if kb < ka or ka < kb:  # heard only part of it the second time
         small, big = (wb, wa) if kb < ka else (wa, wb)
-        return bool(small) and len(small & big) / len(small) >= threshold
+        if not small or len(small & big) / len(small) < threshold:
+            return False
+        # a part of the same menu offers the same thing under each key it shares; a
+        # follow-up menu ("if stolen press 1, if lost press 2") reuses keys for new things
+        return all(_same_label(a, b, key) for key in ka & kb)
     return 0.5 * _jaccard(ka, kb) + 0.5 * _jaccard(wa, wb) >= threshold
 
 

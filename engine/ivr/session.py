@@ -372,7 +372,8 @@ class IvrSession:
         sent_ok = True
         if action == "dtmf" and digits:
             try:
-                self.engine.send_dtmf(self.call_id, digits, method).result(
+                self.engine.send_dtmf(self.call_id, digits, method,
+                                      private=menu.data is not None).result(
                     self.s.dtmf_timeout_s)
             except Exception as exc:
                 sent_ok = False

@@ -46,6 +46,7 @@ class SendDtmf(Command):
     digits: str
     method: str | None = None
     spacing: float | None = None
+    private: bool = False  # account numbers, PINs: events show "•" instead of the key
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -248,11 +248,12 @@ class SipEngine:
         return self.submit(cmds.Hangup(call_id=call_id, reason=reason))
 
     def send_dtmf(self, call_id: str, digits: str, method: str | None = None,
-                  spacing: float | None = None) -> Future:
-        """Completes (Future result: list of (digit, method)) after the last digit."""
+                  spacing: float | None = None, private: bool = False) -> Future:
+        """Completes (Future result: list of (digit, method)) after the last digit.
+        ``private`` digits (account numbers) are masked in events and history."""
         plan_digits(digits)  # raise ValueError here, in the caller's thread
         return self.submit(cmds.SendDtmf(call_id=call_id, digits=digits, method=method,
-                                         spacing=spacing))
+                                         spacing=spacing, private=private))
 
     def play_pcm(self, call_id: str, pcm: np.ndarray) -> Future:
         """Queue 16 kHz mono int16 audio into the call; the Future resolves once played."""
@@ -582,9 +583,12 @@ class SipEngine:
                 sent.append((s.digit, used.value))
                 if used is DtmfMethod.INBAND:
                     wait += 0.1
+                shown, sequence = (("\u2022", "\u2022" * len(c.digits)) if c.private
+                                   else (s.digit, c.digits))
                 self.bus.publish(Event(EventType.IVR_DTMF_SENT, leg.call_id, timestamp=sent_at,
-                                       data={"digits": s.digit, "method": used.value,
-                                             "sequence": c.digits, "index": i}))
+                                       data={"digits": shown, "method": used.value,
+                                             "sequence": sequence, "index": i,
+                                             "private": c.private}))
             self._later(wait, lambda: step(i + 1))
 
         step(0)

@@ -175,7 +175,7 @@ class KeyRecorder:
     def __init__(self):
         self.keys = []
 
-    def send_dtmf(self, call_id, digits, method=None):
+    def send_dtmf(self, call_id, digits, method=None, private=False):
         from concurrent.futures import Future
 
         self.keys.append(digits)

@@ -56,7 +56,8 @@ class TextIvr:
         self._lock = threading.Lock()
 
     # -- the engine's face ---------------------------------------------------------------
-    def send_dtmf(self, call_id: str, digits: str, method: str | None = None) -> Future:
+    def send_dtmf(self, call_id: str, digits: str, method: str | None = None,
+                  private: bool = False) -> Future:
         for d in digits:
             if d == ",":
                 continue
