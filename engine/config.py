@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     llm: LlmSettings = Field(default_factory=LlmSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     keymap: dict[str, str] = Field(
-        default_factory=dict, description="TUI key remapping: binding id -> keys, e.g. hangup = 'x'")
+        default_factory=dict, description="TUI keys: binding id -> keys, e.g. hangup = 'x'")
 
     @classmethod
     def settings_customise_sources(
