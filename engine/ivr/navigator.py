@@ -24,6 +24,7 @@ class MenuContext:
     pressed: list[str] = dataclasses.field(default_factory=list)  # earlier menus' keys
     excluded: set[str] = dataclasses.field(default_factory=set)  # tried here, not taken
     attempt: int = 0  # how many times this menu was already answered
+    path: list[str] = dataclasses.field(default_factory=list)  # labels chosen in earlier menus
 
     @property
     def transcript(self) -> str:

@@ -242,7 +242,10 @@ class OfflineNavigator:
                               decisive=True)
             return Choice("wait", reason="language menu without English: the default is "
                           "usually English", source=self.name)
-        scores = self.score(ctx.intent, choices)
+        # below the first menu its topic ("credit cards") is shared by every option: the
+        # intent's other words ("lost") decide between "card stolen" and "card lost"
+        topic = content_stems(ctx.path[0]) if ctx.path else set()
+        scores = self.score(ctx.intent, choices, topic)
         ranked = sorted(choices, key=lambda o: -scores[o.key])
         best = ranked[0]
         if best.kind == "callback" and not _CALLBACK_WANTED.search(ctx.intent):
@@ -261,19 +264,28 @@ class OfflineNavigator:
             scores={k: round(v, 3) for k, v in scores.items()},
             decisive=best_score >= DECISIVE and best_score - second >= DECISIVE_MARGIN)
 
-    def score(self, intent: str, options: list[MenuOption]) -> dict[str, float]:
+    def score(self, intent: str, options: list[MenuOption],
+              topic: set[str] | None = None) -> dict[str, float]:
         """Each option's fit to the intent (meaning + shared words + rules)."""
         labels = [o.label or o.spoken or "" for o in options]
         sem = [0.0] * len(options)
+        focused = _without_words(intent, topic) if topic else intent
+        if not content_stems(focused):
+            focused = intent
         if self._embedder is not None and intent.strip():
             try:
                 sem = [float(x) for x in self._embedder.similarities(intent, labels)]
+                if focused != intent:  # half the meaning from what is left of the intent
+                    sem = [0.5 * (a + float(b)) for a, b in
+                           zip(sem, self._embedder.similarities(focused, labels), strict=True)]
             except Exception:  # a broken model must not stop the call: keywords remain
                 self._embedder = None
         wants_person = bool(_PERSON.search(intent))
         has_problem = bool(_PROBLEM.search(intent))
         # every option of "Metro Water" is about water: the company's own words tell nothing
         intent_words = _without_words(intent, self.company_words)
+        if topic and content_stems(_without_words(intent_words, topic)):
+            intent_words = _without_words(intent_words, topic)
         intent_actions = {k for k, rx in _ACTIONS.items() if rx.search(intent)}
         wants_callback = bool(_CALLBACK_WANTED.search(intent))
         out: dict[str, float] = {}

@@ -283,8 +283,10 @@ class IvrSession:
 
     def _decide(self, menu: ParsedMenu, excluded: set[str] | None = None,
                 attempt: int = 0) -> Choice:
+        path = [st.labels[st.keys.index(st.digits)] for st in self._learned
+                if st.kind == "option" and st.digits in st.keys]
         ctx = MenuContext(menu, self.intent, self.company, list(self.result.keys),
-                          excluded or set(), attempt)
+                          excluded or set(), attempt, path)
         try:
             choice = self.navigator.decide(ctx)
         except Exception:
