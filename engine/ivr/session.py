@@ -122,6 +122,7 @@ class IvrSession:
                 log.exception("cannot read learned flows; navigating")
         self._replay_i = 0
         self._learned: list[FlowStep] = []
+        self._asked: set[str] = set()  # data prompts the user was told about
         self._chunks: dict[float, tuple[float, str]] = {}  # start → (end, text)
         self._floor_t = -1e9  # transcripts starting before our last key are stale
         self._audio_t = 0.0
@@ -255,6 +256,8 @@ class IvrSession:
         choice = self._decide(menu)
         if choice.action == "wait":
             self._pending = None
+            if menu.data is not None:
+                self._ask_user(menu)
             return
         if choice.decisive or self._line_quiet_since(end):
             self._act(menu, choice)
@@ -343,6 +346,19 @@ class IvrSession:
             self._reset_menu()
             return
         self._act(menu, choice, method=last.method, attempt=attempt, tried=tried)
+
+    def _ask_user(self, menu: ParsedMenu) -> None:
+        """A data prompt we cannot answer: tell the user once, so they can type it in time."""
+        field = menu.data.field if menu.data else ""
+        if field in self._asked:
+            return
+        self._asked.add(field)
+        name = field.replace("_", " ")
+        self.bus.emit(EventType.IVR_STEP, self.call_id, node_id=node_id(menu),
+                      transcript=menu.text, options=[], chosen="", needs_input=field,
+                      reason=f"the menu asks for your {name} and the profile has none: "
+                      "type it now (or add it in Settings for next time)",
+                      elapsed=round(time.time() - self._menu_started, 2))
 
     def _default_method(self) -> str:
         return self.method or "rfc2833"

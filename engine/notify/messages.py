@@ -104,6 +104,11 @@ def message_for(event: Event, context: dict[str, Any]) -> Notification | None:
     elif t is EventType.HOLD_DETECTED:
         prio, title = Priority.NORMAL, f"{who}: on hold"
         body = "Waiting on hold for you; you will hear when a person answers."
+    elif t is EventType.IVR_STEP and d.get("needs_input"):
+        field = str(d["needs_input"]).replace("_", " ")
+        prio, title = Priority.HIGH, f"{who}: the menu needs your {field}"
+        body = str(d.get("reason") or f"Type your {field} now.")
+        key = f"{key}:needs:{d['needs_input']}"
     elif t is EventType.IVR_STEP:
         heard = str(d.get("transcript") or "")[:160]
         chosen = d.get("chosen")
