@@ -44,6 +44,7 @@ class Runtime:
         self._navigators: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._end_sub = None
+        self._dtmf_sub = None
 
     def start(self) -> Runtime:
         self.engine.start()
@@ -55,6 +56,7 @@ class Runtime:
         if self._want_notify:
             self._start_notifier()
         self._end_sub = self.bus.subscribe(self._on_call_end, types=[EventType.CALL_ENDED])
+        self._dtmf_sub = self.bus.subscribe(self._on_dtmf, types=[EventType.IVR_DTMF_SENT])
         return self
 
     def _start_history(self) -> None:
@@ -175,6 +177,17 @@ class Runtime:
         if session is not None:
             self._navigators[call_id] = session
 
+    def _on_dtmf(self, event: Event) -> None:
+        """A key pressed by hand means the user is working the menu: navigation steps aside."""
+        if event.data.get("source", "user") == "navigator":
+            return
+        session = self._navigators.pop(event.call_id, None)
+        if session is not None:
+            with contextlib.suppress(Exception):
+                session.stop()
+            self.bus.emit(EventType.IVR_STEP, event.call_id, chosen="", options=[],
+                          reason="you pressed a key: automatic menu navigation stopped")
+
     def _on_call_end(self, event: Event) -> None:
         self._analyzers.pop(event.call_id, None)
         session = self._navigators.pop(event.call_id, None)
@@ -193,8 +206,9 @@ class Runtime:
         for demo in self._demos.values():
             demo.terminate()
         self.engine.stop()
-        if self._end_sub:
-            self._end_sub.close()
+        for sub in (self._end_sub, self._dtmf_sub):
+            if sub:
+                sub.close()
         for closer in self._closers:
             with contextlib.suppress(Exception):
                 closer.close()

@@ -391,7 +391,8 @@ class IvrSession:
         if action == "dtmf" and digits:
             try:
                 self.engine.send_dtmf(self.call_id, digits, method,
-                                      private=menu.data is not None).result(
+                                      private=menu.data is not None,
+                                      source="navigator").result(
                     self.s.dtmf_timeout_s)
             except Exception as exc:
                 sent_ok = False

@@ -47,6 +47,7 @@ class SendDtmf(Command):
     method: str | None = None
     spacing: float | None = None
     private: bool = False  # account numbers, PINs: events show "•" instead of the key
+    source: str = "user"  # who pressed: "user" (by hand, --digits) or "navigator"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -248,12 +248,13 @@ class SipEngine:
         return self.submit(cmds.Hangup(call_id=call_id, reason=reason))
 
     def send_dtmf(self, call_id: str, digits: str, method: str | None = None,
-                  spacing: float | None = None, private: bool = False) -> Future:
+                  spacing: float | None = None, private: bool = False,
+                  source: str = "user") -> Future:
         """Completes (Future result: list of (digit, method)) after the last digit.
         ``private`` digits (account numbers) are masked in events and history."""
         plan_digits(digits)  # raise ValueError here, in the caller's thread
         return self.submit(cmds.SendDtmf(call_id=call_id, digits=digits, method=method,
-                                         spacing=spacing, private=private))
+                                         spacing=spacing, private=private, source=source))
 
     def play_pcm(self, call_id: str, pcm: np.ndarray) -> Future:
         """Queue 16 kHz mono int16 audio into the call; the Future resolves once played."""
@@ -588,7 +589,7 @@ class SipEngine:
                 self.bus.publish(Event(EventType.IVR_DTMF_SENT, leg.call_id, timestamp=sent_at,
                                        data={"digits": shown, "method": used.value,
                                              "sequence": sequence, "index": i,
-                                             "private": c.private}))
+                                             "private": c.private, "source": c.source}))
             self._later(wait, lambda: step(i + 1))
 
         step(0)

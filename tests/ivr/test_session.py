@@ -175,7 +175,7 @@ class KeyRecorder:
     def __init__(self):
         self.keys = []
 
-    def send_dtmf(self, call_id, digits, method=None, private=False):
+    def send_dtmf(self, call_id, digits, method=None, private=False, source="user"):
         from concurrent.futures import Future
 
         self.keys.append(digits)

@@ -57,7 +57,7 @@ class TextIvr:
 
     # -- the engine's face ---------------------------------------------------------------
     def send_dtmf(self, call_id: str, digits: str, method: str | None = None,
-                  private: bool = False) -> Future:
+                  private: bool = False, source: str = "user") -> Future:
         for d in digits:
             if d == ",":
                 continue

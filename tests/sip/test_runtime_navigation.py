@@ -1,0 +1,37 @@
+"""A call with an intent is navigated for the user, until the user presses a key by hand."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.config import Settings
+from engine.events import EventType
+from engine.runtime import Runtime
+
+from .conftest import read_log, wait_event
+
+pytestmark = [pytest.mark.sip, pytest.mark.slow]
+
+
+def test_a_key_pressed_by_hand_stops_automatic_navigation(tmp_path: Path) -> None:
+    rt = Runtime(Settings(), history=False, notify=False, demo_log_dir=tmp_path,
+                 demo_hold_seconds=30).start()
+    try:
+        events = rt.bus.subscribe_queue(types=[EventType.CALL_ANSWERED, EventType.IVR_STEP,
+                                               EventType.IVR_DTMF_SENT])
+        call = rt.place_call("demo:acme_bank", intent="I lost my credit card")
+        wait_event(events, EventType.CALL_ANSWERED, call, timeout=120)
+        time.sleep(1.0)
+        rt.engine.send_dtmf(call, "0").result(5)  # the user wants a banker, now
+        step = wait_event(events, EventType.IVR_STEP, call, timeout=10)
+        assert "navigation stopped" in step.data["reason"]
+        time.sleep(20)  # long enough for the menu to be heard and (wrongly) answered
+        pressed = [e for e in events.drain() if e.type == EventType.IVR_DTMF_SENT]
+        assert [e.data["source"] for e in pressed] == []  # nothing after the user's key
+        log = read_log(tmp_path / "simulator_acme_bank.jsonl")
+        assert [e["digit"] for e in log if e["event"] == "digit"] == ["0"]
+    finally:
+        rt.stop()
