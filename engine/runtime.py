@@ -132,6 +132,18 @@ class Runtime:
             self.recordings.start_recording(call_id)
         return call_id
 
+    def place_handover_leg(self, call_id: str, target: str) -> str:
+        """Ring the user's phone for ``call_id``: a leg with no menu to work, no audio to
+        judge and no history row of its own (history shows it as the call's transfer).
+        Bridge the two with ``engine.bridge`` once the leg is answered."""
+        uri, via_trunk, t = self.resolve(target)
+        leg = self.engine.prepare_call()
+        self.bus.emit(EventType.TRANSFER_STARTED, call_id, target=t.original, mode="bridge",
+                      leg=leg)
+        self.engine.dial(uri, call_id=leg, via_trunk=via_trunk, handover_for=call_id,
+                         target=t.original)
+        return leg
+
     def _start_analyzer(self, call_id: str, company: str) -> None:
         try:
             from engine.audio.analyzer import CallAudioAnalyzer

@@ -25,7 +25,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from engine.config import ConfigError, Settings, config_path, load_settings
-from engine.events import EventType
+from engine.events import Event, EventType
+from engine.notify.messages import HANG_UP, TAKE_CALL
 from holdslayer_tui.call_book import HANDED_OVER, YOU_SAID, CallBook, CallView
 from holdslayer_tui.call_queue import CallQueue
 from holdslayer_tui.company_choices import demo_choices
@@ -265,6 +266,9 @@ class HoldSlayerApp(App[int]):
         if event.type == EventType.ENGINE_ERROR and not event.call_id:
             self.notify(str(event.data.get("message", "")), severity="warning", timeout=8)
             return
+        if event.type == EventType.USER_ACTION:
+            self._user_action(event)
+            return
         call = self.book.apply(event)
         if call is None:
             return
@@ -273,6 +277,23 @@ class HoldSlayerApp(App[int]):
         elif event.type == EventType.CALL_ENDED:
             self._call_ended(call)
         self._changed(call.call_id)
+
+    def _user_action(self, event: Event) -> None:
+        """The user answered an alert outside the app ("Take call" / "Hang up" on the desktop
+        notification): the same as ``t`` / ``h`` on that call's screen."""
+        call = self.book.get(event.call_id)
+        if call is None or not call.live:
+            return  # a stale button on a call that has already ended
+        action = event.data.get("action")
+        where = str(event.data.get("source") or "elsewhere")
+        if action == TAKE_CALL:
+            self.notify(f"Taking {call.title} (from the {where} notification).",
+                        title="Hand-over")
+            self.take_over(call.call_id)
+        elif action == HANG_UP:
+            self.notify(f"Hanging up {call.title} (from the {where} notification).",
+                        title="Hang up")
+            self.hang_up(call.call_id)
 
     def _changed(self, call_id: str) -> None:
         self.screen.post_message(CallsChanged(call_id))
@@ -478,7 +499,7 @@ class HoldSlayerApp(App[int]):
     @work(thread=True, group="handover", exit_on_error=False, description="call the user")
     def dial_handover_leg(self, call_id: str, target: str) -> None:
         try:
-            leg = self.link.place_call(target, intent="hand-over", company="")
+            leg = self.link.place_handover_leg(call_id, target)
         except Exception as exc:
             self.post_message(CallNotPlaced(target, f"hand-over failed: {exc}"))
             return

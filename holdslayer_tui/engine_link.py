@@ -106,6 +106,19 @@ class EngineLink:
             self._ended.setdefault(call_id, threading.Event())
         return call_id
 
+    def place_handover_leg(self, call_id: str, target: str) -> str:
+        """Ring the user's phone for ``call_id`` (no navigation, no history row of its own)."""
+        if self.runtime is None or not self.ready.is_set():
+            raise RuntimeError("the engine is not running yet")
+        place = getattr(self.runtime, "place_handover_leg", None)
+        if place is None:  # a runtime without hand-over legs: an ordinary call
+            leg = self.runtime.place_call(target, intent="", company="")
+        else:
+            leg = place(call_id, target)
+        with self._ended_lock:
+            self._ended.setdefault(leg, threading.Event())
+        return leg
+
     def hang_up_all(self, call_ids: list[str], timeout: float = 1.5) -> list[str]:
         """Hang up and wait (bounded) for each CALL_ENDED; returns the ids still not ended."""
         if self.runtime is None:

@@ -51,6 +51,7 @@ class HistoryRecorder:
         self.store = store
         self.max_history = max_history
         self._seen = 0
+        self._legs: set[str] = set()  # hand-over legs to the user's phone: not calls of their own
         self._cond = threading.Condition()
         self._sub: Subscription | None = bus.subscribe(self.handle, types=RECORDED_TYPES)
 
@@ -89,6 +90,11 @@ class HistoryRecorder:
     def _apply(self, ev: Event) -> None:
         s, cid, at, d = self.store, ev.call_id, ev.timestamp, ev.data or {}
         t = ev.type
+        if cid in self._legs:
+            return  # the user's phone leg of a hand-over: part of its company call
+        if t is EventType.CALL_STARTED and d.get("handover_for"):
+            self._legs.add(cid)
+            return
         if t is EventType.CALL_STARTED:
             s.start_call(
                 cid,
