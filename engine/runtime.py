@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from engine.config import Settings, data_dir
+from engine.config import Settings
 from engine.demo import DemoCompany
 from engine.events import Event, EventBus, EventType
 from engine.recording import RecordingService
@@ -125,9 +125,13 @@ class Runtime:
             self._start_analyzer(call_id, company or t.value)  # memory per company or number
         if intent and navigate:
             self._start_navigator(call_id, intent, company or t.value)
-        self.engine.dial(uri, call_id=call_id, via_trunk=via_trunk, dtmf_method=dtmf_method,
-                         target=t.original, number=t.value if t.kind == "tel" else "",
-                         company=company, intent=intent)
+        try:
+            self.engine.dial(uri, call_id=call_id, via_trunk=via_trunk, dtmf_method=dtmf_method,
+                             target=t.original, number=t.value if t.kind == "tel" else "",
+                             company=company, intent=intent)
+        except Exception:
+            self._forget(call_id)
+            raise
         if record if record is not None else self.settings.recording.enabled:
             self.recordings.start_recording(call_id)
         return call_id
@@ -201,11 +205,17 @@ class Runtime:
                           reason="you pressed a key: automatic menu navigation stopped")
 
     def _on_call_end(self, event: Event) -> None:
-        self._analyzers.pop(event.call_id, None)
-        session = self._navigators.pop(event.call_id, None)
+        self._forget(event.call_id)
+
+    def _forget(self, call_id: str) -> None:
+        """Stop what served a call: after it ended, or when it could not be dialled at all
+        (then its reserved taps are closed, which also ends its analyzer)."""
+        self._analyzers.pop(call_id, None)
+        session = self._navigators.pop(call_id, None)
         if session is not None:
             with contextlib.suppress(Exception):
                 session.stop()
+        self.engine.discard_prepared(call_id)
 
     def hangup(self, call_id: str) -> None:
         with contextlib.suppress(SipError):
@@ -234,8 +244,3 @@ class Runtime:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-
-def default_log_dir() -> Path:
-    path = data_dir() / "logs"
-    path.mkdir(parents=True, exist_ok=True)
-    return path

@@ -441,6 +441,18 @@ class SipEngine:
         self._prepare_media(call_id)
         return call_id
 
+    def discard_prepared(self, call_id: str) -> None:
+        """Release a call id reserved with :meth:`prepare_call` that never became a call
+        (closing its taps ends their readers). A dialled call cleans up by itself."""
+        with self._lock:
+            if call_id in self._snapshots:
+                return
+            taps = [self._taps.pop((call_id, d), None) for d in ("remote", "local")]
+            self._sources.pop(call_id, None)
+        for tap in taps:
+            if tap is not None:
+                tap.close()
+
     def _prepare_media(self, call_id: str) -> None:
         with self._lock:
             if call_id in self._sources:
