@@ -30,8 +30,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from engine.audio.call_state import DetectorSettings  # noqa: E402
 from engine.audio.corpus import DEFAULT_CACHE, CorpusCall, build_corpus  # noqa: E402
 from engine.audio.frame_classifier import Label  # noqa: E402
+from engine.audio.liveness import LivenessSettings  # noqa: E402
 from engine.audio.replay import ReplayResult, Transcriber, replay  # noqa: E402
 
 CLASSES = ["ringback", "silence", "music", "recorded", "human"]
@@ -109,9 +111,49 @@ def simulated_far_end(call: CorpusCall, yield_share: float, owd_s: float):
             return None  # a recording, a person already done, or one who talks on
         back = start + int((phrase_s + 2 * owd_s + rng.uniform(0.3, 1.0)) * 16000)
         said = call.audio[cut:h1] if rng.random() < 0.5 else quiet(h1 - cut)
-        return np.concatenate([quiet(back - start), said, call.audio[h1:]])
+        return np.concatenate([call.audio[start:cut], quiet(back - cut), said, call.audio[h1:]])
 
     return react
+
+
+def sweep_recordings(
+    calls: list[CorpusCall], ls: LivenessSettings, step_s: float = 0.1
+) -> tuple[int, list[tuple[str, float, str]]]:
+    """The liveness check's worst case on recordings: start it at every ``step_s`` of every
+    recorded span (not only where the detector would) and count how often the recording's own
+    pauses and endings would pass for a person stopping for us. Each pass: (call, seconds
+    from the start to the recording's last word, what it was)."""
+    from engine.audio.frame_classifier import FrameClassifier
+    from engine.audio.liveness import PHRASE, LivenessProbe
+    from engine.speech.tts import cached_phrase
+
+    phrase_s = len(cached_phrase(PHRASE)) / 16000
+    tried, passed = 0, []
+    for call in calls:
+        clf = FrameClassifier()
+        n = len(call.audio) // 320
+        labels = [
+            clf.process(call.audio[i * 320 : (i + 1) * 320], i * 0.02).label for i in range(n)
+        ]
+        for span in call.spans:
+            if span.cls != "recorded":
+                continue
+            a, b = int(span.start / 0.02), min(n, int(span.end / 0.02))
+            speech = [i for i in range(a, b) if labels[i] == Label.SPEECH]
+            if not speech:
+                continue
+            k = speech[0] + int(ls.after_speech_s / 0.02)
+            while k <= speech[-1]:
+                if labels[k] == Label.SPEECH:
+                    tried += 1
+                    probe = LivenessProbe(k * 0.02, phrase_s, ls)
+                    for j in range(k + 1, min(n, k + 200)):
+                        if probe.update(j * 0.02, labels[j]):
+                            break
+                    if probe.verdict == "stopped":
+                        passed.append((call.id, (speech[-1] - k) * 0.02, span.what[:40]))
+                k += int(step_s / 0.02)
+    return tried, passed
 
 
 def truth_windows(call: CorpusCall, n_frames: int) -> list[str]:
@@ -173,7 +215,32 @@ def main(argv: list[str] | None = None) -> int:
         help="share of people who stop when we talk over them",
     )
     ap.add_argument("--owd", type=float, default=0.15, help="one-way voice delay, seconds")
+    ap.add_argument("--probe-after", type=float, help="liveness: seconds of voice before the check")
+    ap.add_argument("--probe-quiet", type=float, help="liveness: seconds of quiet that confirm")
+    ap.add_argument(
+        "--liveness-sweep",
+        action="store_true",
+        help="only try the liveness check at every 0.1 s of every recording",
+    )
     args = ap.parse_args(argv)
+    settings = DetectorSettings()
+    if args.probe_after is not None:
+        settings.liveness.after_speech_s = args.probe_after
+    if args.probe_quiet is not None:
+        settings.liveness.quiet_s = args.probe_quiet
+    if args.liveness_sweep:
+        calls = list(build_corpus(args.split, args.calls, (args.hold_min, args.hold_max),
+                                  args.seed))  # fmt: skip
+        tried, passed = sweep_recordings(calls, settings.liveness)
+        hold = [p for p in passed if p[2] not in ("menu", "transfer")]
+        print(f"liveness sweep: split={args.split} calls={args.calls}: {tried} starts inside "
+              f"recordings; passed for a person: {len(passed)} ({len(hold)} in hold "
+              f"announcements, the rest menus/transfer lines, where no check is made); "
+              f"latest pass {max((p[1] for p in passed), default=0):.2f}s before a "
+              f"recording's last word")  # fmt: skip
+        for p in hold[:30]:
+            print(f"  {p[0]} {p[1]:.2f}s before its end: {p[2]!r}")
+        return 0
 
     stt: Transcriber | None = None
     cached: CachedWhisper | None = None
@@ -199,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     wall0 = time.time()
     for call in build_corpus(args.split, args.calls, (args.hold_min, args.hold_max), args.seed):
         far_end = simulated_far_end(call, args.yield_share, args.owd) if args.liveness else None
-        res = replay(call.audio, stt, far_end=far_end, phrase_s=phrase_s)
+        res = replay(call.audio, stt, settings, far_end=far_end, phrase_s=phrase_s)
         for said in res.said_at:
             in_person = call.human_onset is not None and said >= call.human_onset
             probes["person" if in_person else "recording"] += 1

@@ -98,6 +98,7 @@ class Episode:
     last_window_age: float = 0.0
     tail: list[tuple[np.ndarray, int]] = dataclasses.field(default_factory=list)
     probe: LivenessProbe | None = None
+    text_until: float = 0.0  # audio time the latest partial transcript reaches
 
     def evidence(self) -> dict[str, Any]:
         return {
@@ -362,6 +363,7 @@ class CallStateDetector:
         else:
             ep.partial_text = text
             ep.text = _join(ep.head_text, text)
+            ep.text_until = max(ep.text_until, req.end)
         ep.cues = transcript_cues.score(ep.text)
         text = ep.text
         if ep.repeat is None and ep.text_final:
@@ -407,7 +409,13 @@ class CallStateDetector:
         if ep is None or self.phase != "hold":
             return
         if ep.probe is not None:
-            ep.probe.update(info.t, info.label)
+            probe = ep.probe
+            probe.update(info.t, info.label)
+            if probe.stop_valid and not probe.text_asked and info.t - probe.stop_at >= 0.2:
+                # the words up to the stop, on the quick path: the check needs them (no
+                # recording's giveaway words) and the final transcript is slower than 1 s
+                probe.text_asked = True
+                self._request_stt(ep, final=False)
             return
         ls = self.s.liveness
         if (
@@ -451,8 +459,11 @@ class CallStateDetector:
         if (
             ep.probe is not None
             and ep.probe.verdict == "stopped"
-            and ep.repeat is None
-            and (cues is None or cues.recorded == 0)
+            # as turn-taking: a recording's giveaway words come at its end, so the words up
+            # to the stop must be in
+            and (ep.text_final or ep.text_until >= ep.probe.stop_at - 0.1)
+            and cues is not None
+            and cues.recorded == 0
         ):
             return self._declare(t, ep, "stopped talking when we spoke (liveness check)", 0.9)
         waited = (

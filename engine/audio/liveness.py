@@ -28,7 +28,9 @@ class LivenessSettings:
     react_min_s: float = 0.2  # our voice's round trip plus the quickest human reaction
     react_max_s: float = 1.2  # a stop later than this is not a reaction to us
     quiet_s: float = 1.0  # the stop must last this long: 2× the longest pause in a recording
-    every_s: float = 20.0  # at most one probe per this long (each unknown voice once)
+    # each unknown voice is checked once; a person often follows an announcement closely,
+    # so a check of that announcement must not stop the person's own
+    every_s: float = 4.0
 
 
 @dataclasses.dataclass(slots=True)
@@ -40,6 +42,8 @@ class LivenessProbe:
     s: LivenessSettings
     stop_at: float | None = None  # start of the current non-speech run
     stop_valid: bool = False  # ... and it began inside the reaction window
+    music_s: float = 0.0
+    text_asked: bool = False  # the words up to the stop were sent to speech-to-text
     verdict: str = ""  # "" pending, "stopped" (a person), or why it proves nothing
 
     @property
@@ -51,7 +55,12 @@ class LivenessProbe:
         if self.verdict:
             return self.verdict
         if label in (Label.MUSIC, Label.TONE, Label.RINGBACK):
-            self.verdict = "music or tones came back"
+            # a word's onset can read as music for a frame or three (the voice detector
+            # lags): only sustained music fails the check, but no music counts as quiet
+            self.music_s += 0.02
+            self.stop_at, self.stop_valid = None, False
+            if self.music_s >= 0.3:
+                self.verdict = "music or tones came back"
         elif label == Label.SPEECH:
             self.stop_at, self.stop_valid = None, False
             if t - self.said_at > self.s.react_max_s + 0.02:
@@ -66,7 +75,7 @@ class LivenessProbe:
             if self.stop_valid and t - self.stop_at >= self.s.quiet_s:
                 self.verdict = "stopped"
             elif not self.stop_valid and t - self.said_at > self.s.react_max_s:
-                self.verdict = "was quiet before our voice could reach it"
+                self.verdict = "no stop inside the reaction window"
         return self.verdict
 
     def evidence(self) -> dict[str, Any]:

@@ -26,7 +26,10 @@ _HUMAN = [
     (r"\bhow (can|may|could) i (help|assist)", 2.0, "offers help"),
     (r"\bwho (am i|do i have the pleasure)|\bwhat can i do for you\b", 2.0, "asks who's calling"),
     (r"\b(can|could|may) i (have|get|start with) (your|the)\b", 1.5, "asks the caller"),
-    (r"\b(are you there|hello\?|can you hear me)", 1.5, "checks the caller is there"),
+    # a person checking the line is a question of its own ("Hello? Are you there?"), often
+    # with no name in it; IVRs that time out ask "are you *still* there", which this misses
+    (r"\b(are you there|can you hear me)\b", 2.0, "checks the caller is there"),
+    (r"\bhello\?", 1.5, "checks the caller is there"),
     (r"\b(speaking|thanks for holding|thank you for (holding|waiting|your patience),? (this|my))",
      1.0, "picks up"),
     (r"^\W*(hi|hey|hello|good (morning|afternoon|evening))\b", 0.7, "greets"),
@@ -47,8 +50,9 @@ _RECORDED = [
     (r"\b(next available|in the order (it was|they were) received|please (stay on the line|"
      r"hold|continue to hold|remain on the line|wait))",
      2.0, "asks to keep holding"),
-    (r"\b(caller|calls?) (number|ahead|waiting)|\byou are (the )?(next|caller)|\bin (the )?queue",
-     2.0, "queue position"),
+    (r"\b(caller|calls?) (number|ahead|waiting)|\byou are (the )?(next|caller)|\bin (the )?queue"
+     r"|\b(now )?(first|next) in line\b", 2.0, "queue position"),
+    (r"\bone moment,? please\b", 1.0, "asks for a moment"),
     (r"\b(estimated|expected|approximate(ly)?|average) (wait|hold)|\bwait time\b", 2.0,
      "wait time"),
     (r"\b(call(ed)? ?back|return your call)\b", 1.5, "callback offer"),

@@ -46,8 +46,13 @@ def test_pauses_a_recording_makes_prove_nothing():
     )
     # already quiet before our voice could have reached it: not a reaction to us
     assert _labels(_probe(), [(0.1, Label.SPEECH), (3, Label.SILENCE)]) == (
-        "was quiet before our voice could reach it"
+        "no stop inside the reaction window"
     )
+
+
+def test_a_word_onset_that_reads_as_music_for_a_moment_does_not_spoil_the_check():
+    spans = [(0.3, Label.SPEECH), (0.1, Label.MUSIC), (0.2, Label.SPEECH), (1.1, Label.SILENCE)]
+    assert _labels(_probe(), spans) == "stopped"
 
 
 def _stt_without_cues(audio: np.ndarray, final: bool = True) -> tuple[str, float]:

@@ -9,6 +9,7 @@ from engine.audio.transcript_cues import parse_queue, score
         "Thank you for calling Acme, this is Dana, how can I help you?",
         "Hi, my name is Sam. Can I have your account number?",
         "Good afternoon, you're speaking with Lena. What can I do for you?",
+        "Are you there?",  # the rest of "Hello? Are you there?", as a partial hears it
     ],
 )
 def test_a_persons_opening_scores_human(text):
@@ -25,6 +26,9 @@ def test_a_persons_opening_scores_human(text):
         "This is a recorded message. For billing, press 1.",
         "Thank you for calling First Bank. You are caller number 7.",
         "As you can see, this is all as you can see.",  # Whisper's invention on hold music
+        "Are you still there? To return to the main menu, press star.",  # an IVR timing out
+        "Your call is now first in line.",
+        "One moment please.",
     ],
 )
 def test_recordings_never_score_as_a_person(text):
