@@ -53,6 +53,7 @@ _RECORDED = [
     (r"\b(caller|calls?) (number|ahead|waiting)|\byou are (the )?(next|caller)|\bin (the )?queue"
      r"|\b(now )?(first|next) in line\b", 2.0, "queue position"),
     (r"\bone moment,? please\b", 1.0, "asks for a moment"),
+    (r"\b(connecting|transferring) (you|your call)\b", 1.0, "transfer notice"),
     (r"\b(estimated|expected|approximate(ly)?|average) (wait|hold)|\bwait time\b", 2.0,
      "wait time"),
     (r"\b(call(ed)? ?back|return your call)\b", 1.5, "callback offer"),

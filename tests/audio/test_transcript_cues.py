@@ -29,6 +29,7 @@ def test_a_persons_opening_scores_human(text):
         "Are you still there? To return to the main menu, press star.",  # an IVR timing out
         "Your call is now first in line.",
         "One moment please.",
+        "Connecting you now.",  # short, then quiet until the agent: never a person
     ],
 )
 def test_recordings_never_score_as_a_person(text):
