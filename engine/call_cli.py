@@ -18,6 +18,7 @@ from pathlib import Path
 from engine.config import ConfigError, load_settings
 from engine.demo import DemoError
 from engine.events import Event, EventType
+from engine.notify.messages import HANG_UP
 from engine.sip.dtmf import plan_digits
 from engine.sip.engine import SipError
 from engine.sip.targets import InvalidTarget, parse_target
@@ -88,6 +89,9 @@ def _human(event: Event) -> str | None:
             return f"call ended: {d.get('reason')} after {d.get('duration', 0):.0f} s"
         case EventType.RECORDING_STOPPED:
             return f"recording ({d.get('kind')}): {d.get('path')} ({d.get('duration', 0):.1f} s)"
+        case EventType.USER_ACTION:
+            action = str(d.get("action", "")).replace("_", " ")
+            return f"{action!r} pressed on the {d.get('source') or 'other'} notification"
         case EventType.ENGINE_ERROR | EventType.REGISTRATION_STATE:
             return str(d.get("message", ""))
     return None
@@ -139,7 +143,7 @@ def run_call(args: argparse.Namespace) -> int:
         except SipError as exc:
             return fail(str(exc), 1)
         events = rt.bus.subscribe_queue(types=[EventType.CALL_ANSWERED, EventType.CALL_ENDED,
-                                               EventType.CALL_FAILED])
+                                               EventType.CALL_FAILED, EventType.USER_ACTION])
         if settings.sip.registrar and target.kind == "tel":
             try:
                 rt.engine.wait_registered()
@@ -168,6 +172,7 @@ def _follow(rt, call_id: str, events, args: argparse.Namespace,
     digits_done_at: float | None = None
     hanging_up = False
     failed = False
+    asked_to_hang_up = ""  # "Hang up" pressed on the desktop notification
     while True:
         ev = events.get(timeout=0.1)
         if ev is not None and ev.call_id == call_id:
@@ -177,6 +182,8 @@ def _follow(rt, call_id: str, events, args: argparse.Namespace,
                 failed = True
             elif ev.type == EventType.CALL_ENDED:
                 return 1 if failed else 0
+            elif ev.type == EventType.USER_ACTION and ev.data.get("action") == HANG_UP:
+                asked_to_hang_up = f"hung up by user ({ev.data.get('source') or 'notification'})"
         now = time.monotonic()
         if answered_at and args.digits and digits_future is None \
                 and now - answered_at >= args.digits_delay:
@@ -191,6 +198,8 @@ def _follow(rt, call_id: str, events, args: argparse.Namespace,
         reason = None
         if interrupted.is_set():
             reason = "hung up by user (Ctrl-C)"
+        elif asked_to_hang_up:
+            reason = asked_to_hang_up
         elif args.max_seconds and now - started >= args.max_seconds:
             reason = f"hung up after --max-seconds {args.max_seconds:g}"
         elif args.hangup_after_digits is not None and digits_done_at \

@@ -49,6 +49,9 @@ class EventType(enum.StrEnum):
     RECORDING_STOPPED = "RECORDING_STOPPED"
     REGISTRATION_STATE = "REGISTRATION_STATE"
     ENGINE_ERROR = "ENGINE_ERROR"
+    # the user chose an action outside the app (a desktop notification's "Take call" /
+    # "Hang up"); data: {action: "take_call" | "hang_up", source: "desktop"}
+    USER_ACTION = "USER_ACTION"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -9,6 +9,12 @@ from typing import Any
 from engine.events import Event, EventType
 from engine.notify.priority import Priority
 
+# What the user can answer a notification with, where the channel can ask (desktop buttons).
+# The key is what a USER_ACTION event carries in data["action"]; the title is the button.
+TAKE_CALL = "take_call"
+HANG_UP = "hang_up"
+PERSON_ACTIONS: tuple[tuple[str, str], ...] = ((TAKE_CALL, "Take call"), (HANG_UP, "Hang up"))
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Notification:
@@ -24,6 +30,7 @@ class Notification:
     number: str = ""
     timestamp: float = dataclasses.field(default_factory=time.time)
     data: dict[str, Any] = dataclasses.field(default_factory=dict)
+    actions: tuple[tuple[str, str], ...] = ()  # (key, title) the user may answer with
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +82,7 @@ def message_for(event: Event, context: dict[str, Any]) -> Notification | None:
     who = context.get("company") or context.get("number") or context.get("target") or "the call"
     t = event.type
     key = t.value
+    actions: tuple[tuple[str, str], ...] = ()
     if t is EventType.HUMAN_DETECTED:
         prio, title = Priority.CRITICAL, f"{who}: a person answered"
         body = "Pick up now: a live agent is on the line"
@@ -82,6 +90,7 @@ def message_for(event: Event, context: dict[str, Any]) -> Notification | None:
         if isinstance(conf, int | float):
             body += f" (confidence {conf:.0%})"
         body += "."
+        actions = PERSON_ACTIONS
     elif t is EventType.TRANSFER_STARTED:
         target = str(d.get("target") or "your phone")
         prio, title = Priority.CRITICAL, f"{who}: transferring to you"
@@ -135,4 +144,5 @@ def message_for(event: Event, context: dict[str, Any]) -> Notification | None:
         number=str(context.get("number") or ""),
         timestamp=event.timestamp,
         data=dict(d),
+        actions=actions,
     )

@@ -6,11 +6,15 @@ flaky webhook. The bus already calls us on our own thread; each delivery then ru
 worker pool per channel, with retries and backoff, and every outcome (sent / failed after N
 attempts) is written to history. Per-call de-duplication stops a detector that fires twice
 from texting the user twice; a call's state is dropped when it ends.
+Where a channel can ask the user something back (the desktop's "Take call" / "Hang up"
+buttons), the answer is published on the same bus as a USER_ACTION event, so whoever drives
+the call (the TUI, ``holdslayer call``) acts on it; the notifier itself never touches a call.
 """
 
 from __future__ import annotations
 
 import collections
+import functools
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +44,9 @@ class Notifier:
         self.settings = settings or NotifySettings()
         self.store = store
         self.channels = channels if channels is not None else build_channels(self.settings)
+        self._bus = bus
+        for channel in self.channels:
+            channel.on_action = functools.partial(self._user_action, channel.name)
         # A pool per channel: a hung SMTP server must not hold up the desktop or the SMS.
         self._pools = {
             id(ch): ThreadPoolExecutor(workers_per_channel, thread_name_prefix=f"notify-{ch.name}")
@@ -120,6 +127,13 @@ class Notifier:
             self._closed[call_id] = None
             while len(self._closed) > _CLOSED_MEMORY:
                 self._closed.popitem(last=False)
+
+    def _user_action(self, source: str, notification: Notification, action: str) -> None:
+        """A channel's callback (its own thread): publishing never blocks."""
+        if self._sub is None:
+            return  # closed: nobody drives the call any more
+        log.info("notify: user chose %s on %s for call %s", action, source, notification.call_id)
+        self._bus.emit(EventType.USER_ACTION, notification.call_id, action=action, source=source)
 
     def notify(self, notification: Notification) -> None:
         """Queue a notification on every channel that wants its priority; returns at once."""

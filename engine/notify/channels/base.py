@@ -4,6 +4,7 @@ so each channel stays a few lines of protocol."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 import httpx
@@ -25,6 +26,10 @@ class Channel:
 
     def __init__(self, settings: ChannelSettings) -> None:
         self.settings = settings
+        # Set by the notifier: called, from any thread, with (notification, action key)
+        # when the user answers a notification through this channel (a desktop button).
+        # Channels that cannot ask the user never call it.
+        self.on_action: Callable[[Notification, str], None] | None = None
 
     def targets(self) -> list[str]:
         """Recipients delivered (and retried, and recorded) one by one; [""] means one send."""

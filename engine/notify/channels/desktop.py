@@ -3,12 +3,20 @@
 desktop-notifier is asyncio-only and keeps a D-Bus connection, so the channel owns one
 private event loop thread and reuses one notifier; sends from worker threads are handed to
 it. Its ``send`` swallows errors, so success is judged by the ``on_dispatched`` callback.
+
+A notification with actions ("Take call" / "Hang up" when a person answers) gets one button
+per action, but only where the server says it can show buttons (the "actions" capability;
+the text alone would otherwise promise something the user cannot click). A press arrives as
+a D-Bus signal on this channel's loop and is handed straight to ``on_action``, which only
+publishes an event: nothing here waits on the user.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
+import logging
 import threading
 from typing import Any
 
@@ -16,6 +24,8 @@ from engine.notify.channels.base import Channel, ChannelError
 from engine.notify.messages import Notification
 from engine.notify.priority import Priority
 from engine.notify.settings import DesktopSettings
+
+log = logging.getLogger(__name__)
 
 
 def _urgency(priority: Priority) -> Any:
@@ -53,14 +63,42 @@ class DesktopChannel(Channel):
             from desktop_notifier import DesktopNotifier  # D-Bus libraries only when used
 
             self._notifier = DesktopNotifier(app_name=self.settings.app_name)
+        try:
+            buttons = await self._buttons(n)
+        except Exception:  # the server is unreachable: sending would fail the same way
+            return False
         dispatched = asyncio.Event()
         await self._notifier.send(
             n.title,
             n.body,
             urgency=_urgency(n.priority),
+            buttons=buttons,
             on_dispatched=dispatched.set,
         )
         return dispatched.is_set()
+
+    async def _buttons(self, n: Notification) -> tuple[Any, ...]:
+        if not n.actions or self.on_action is None:
+            return ()
+        from desktop_notifier import Button, Capability
+
+        if Capability.BUTTONS not in await self._notifier.get_capabilities():
+            return ()
+        return tuple(
+            # the key as the identifier: it is what the server shows in its action menus
+            Button(title, on_pressed=functools.partial(self._pressed, n, key), identifier=key)
+            for key, title in n.actions
+        )
+
+    def _pressed(self, n: Notification, action: str) -> None:
+        """On this channel's loop, from the server's ActionInvoked signal."""
+        callback = self.on_action
+        if callback is None:
+            return
+        try:
+            callback(n, action)
+        except Exception:
+            log.exception("desktop: handling %r on %r failed", action, n.title)
 
     def send(self, notification: Notification, target: str) -> None:
         loop = self._ensure_loop()

@@ -7,6 +7,7 @@ neither depends on nor disturbs a real desktop.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import select
@@ -14,12 +15,15 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from engine.events import Event, EventBus, EventType
-from engine.notify import Notifier, NotifySettings
+from engine.notify import Notifier, NotifySettings, message_for
+from engine.notify.channels import DesktopChannel
+from engine.notify.settings import DesktopSettings
 from engine.store import HistoryStore
 
 BINARIES = ("Xvfb", "dbus-daemon", "dunst")
@@ -74,9 +78,12 @@ def _daemon_ready(env: dict[str, str], out: Path, dunst: subprocess.Popen[bytes]
     raise TimeoutError("dunst never took the notification service name")
 
 
-@pytest.fixture
-def dunst_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Path of the file dunst prints received notifications to, with the session env set."""
+@contextmanager
+def desktop_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dunst_args: tuple[str, ...] = ()
+) -> Iterator[Path]:
+    """Xvfb + a private session bus + ``dunst -print`` (with ``dunst_args``); yields the file
+    dunst prints received notifications to, with DISPLAY / the bus address set."""
     procs: list[subprocess.Popen[bytes]] = []
     try:
         r, w = os.pipe()
@@ -98,7 +105,9 @@ def dunst_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
         env = dict(os.environ, DISPLAY=display, DBUS_SESSION_BUS_ADDRESS=address)
         out = tmp_path / "dunst.out"
         with out.open("wb") as stdout, out.with_suffix(".err").open("wb") as stderr:
-            dunst = subprocess.Popen(["dunst", "-print"], env=env, stdout=stdout, stderr=stderr)
+            dunst = subprocess.Popen(
+                ["dunst", "-print", *dunst_args], env=env, stdout=stdout, stderr=stderr
+            )
         procs.append(dunst)
         _daemon_ready(env, out, dunst)
         monkeypatch.setenv("DISPLAY", display)
@@ -110,6 +119,13 @@ def dunst_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
         for proc in procs:
             if proc.stdout is not None:
                 proc.stdout.close()
+
+
+@pytest.fixture
+def dunst_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Path of the file dunst prints received notifications to, with the session env set."""
+    with desktop_session(tmp_path, monkeypatch) as out:
+        yield out
 
 
 def printed(out: Path, count: int, timeout: float = 10) -> list[dict[str, str]]:
@@ -162,3 +178,119 @@ def test_no_daemon_is_a_recorded_failure(tmp_path: Path, monkeypatch: pytest.Mon
         (row,) = store.notifications("c2")
     assert (row["status"], row["attempts"]) == ("failed", 2)
     assert "no desktop notification service" in row["error"]
+
+
+# -- answering the notification: "Take call" / "Hang up" ----------------------------------------
+
+PICK_SCRIPT = """#!/bin/sh
+# Stands in for dmenu in dunst's context menu: keeps the menu dunst offered, then picks the
+# line the test chose (a user would type or click it).
+cat > "{menu}.part" && mv "{menu}.part" "{menu}"
+grep -m1 -F -- "$(cat "{choice}")" "{menu}"
+"""
+
+
+@dataclasses.dataclass
+class DunstMenu:
+    """dunst with its context menu (``dunstctl context``) wired to a scripted 'dmenu'."""
+
+    out: Path
+    menu: Path
+    choice: Path
+
+    def pick(self, title: str, timeout: float = 10) -> str:
+        """Open dunst's context menu and choose the action titled ``title``, the way a dunst
+        user does (keyboard shortcut / right click -> dmenu). Returns the menu offered."""
+        self.choice.write_text(f"#{title} (")
+        deadline = time.monotonic() + timeout
+        while not self.menu.exists():  # dunst offers no menu until the notification shows
+            if time.monotonic() > deadline:
+                raise TimeoutError("dunst never opened its context menu")
+            subprocess.run(["dunstctl", "context"], check=True, capture_output=True, timeout=5)
+            wait_until = time.monotonic() + 1
+            while not self.menu.exists() and time.monotonic() < wait_until:
+                time.sleep(0.05)
+        return self.menu.read_text()
+
+
+@pytest.fixture
+def dunst_menu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DunstMenu]:
+    if shutil.which("dunstctl") is None:
+        pytest.skip("needs dunstctl (Debian dunst)")
+    menu, choice, script = tmp_path / "menu.txt", tmp_path / "choice.txt", tmp_path / "pick.sh"
+    script.write_text(PICK_SCRIPT.format(menu=menu, choice=choice))
+    script.chmod(0o755)
+    config = tmp_path / "dunstrc"
+    config.write_text(f"[global]\n    dmenu = {script}\n")
+    with desktop_session(tmp_path, monkeypatch, ("-config", str(config))) as out:
+        yield DunstMenu(out, menu, choice)
+
+
+@pytest.mark.parametrize(("title", "action"), [("Hang up", "hang_up"), ("Take call", "take_call")])
+def test_a_button_on_the_person_alert_reaches_the_bus(
+    dunst_menu: DunstMenu, title: str, action: str
+) -> None:
+    bus = EventBus()
+    with bus.subscribe_queue(types=[EventType.USER_ACTION]) as actions:
+        with Notifier(bus, NotifySettings()) as notifier:
+            bus.publish(Event(EventType.CALL_STARTED, "c9", {"company": "Acme Bank"}))
+            bus.publish(Event(EventType.HUMAN_DETECTED, "c9", {"confidence": 0.9}))
+            (shown,) = printed(dunst_menu.out, 1)
+            assert shown["urgency"] == "CRITICAL"
+            offered = dunst_menu.pick(title)
+            event = actions.get(timeout=10)
+            assert event is not None, f"no USER_ACTION; dunst offered:\n{offered}"
+            assert actions.get(timeout=0.5) is None  # one press, one event
+            assert notifier.wait_idle(10)
+    summary = "Acme Bank: a person answered"
+    assert f"#Take call ({summary}) [{shown['id']},take_call]" in offered.splitlines()
+    assert f"#Hang up ({summary}) [{shown['id']},hang_up]" in offered.splitlines()
+    assert (event.call_id, event.data) == ("c9", {"action": action, "source": "desktop"})
+
+
+class _FakeServer:
+    """desktop-notifier's side of a server, reporting what it can do and what it was sent."""
+
+    def __init__(self, capabilities: frozenset[object]) -> None:
+        self.capabilities = capabilities
+        self.sent: list[dict[str, object]] = []
+
+    async def get_capabilities(self) -> frozenset[object]:
+        return self.capabilities
+
+    async def send(self, title: str, message: str, **kw: object) -> str:
+        self.sent.append(dict(kw, title=title))
+        on_dispatched = kw["on_dispatched"]
+        assert callable(on_dispatched)
+        on_dispatched()
+        return "id"
+
+
+@pytest.mark.parametrize("buttons", [True, False])
+def test_buttons_only_where_the_server_shows_them(buttons: bool) -> None:
+    from desktop_notifier import Capability
+
+    caps = {Capability.URGENCY, Capability.ON_CLICKED}
+    if buttons:
+        caps.add(Capability.BUTTONS)
+    server = _FakeServer(frozenset(caps))
+    channel = DesktopChannel(DesktopSettings())
+    channel._notifier = server
+    chosen: list[tuple[str, str]] = []
+    channel.on_action = lambda n, action: chosen.append((n.call_id, action))
+    human = message_for(Event(EventType.HUMAN_DETECTED, "c3"), {})
+    hold = message_for(Event(EventType.HOLD_DETECTED, "c3"), {})
+    assert human is not None and hold is not None
+    try:
+        channel.send(human, "")
+        channel.send(hold, "")
+    finally:
+        channel.close()
+    human_buttons, hold_buttons = (sent["buttons"] for sent in server.sent)
+    assert hold_buttons == ()
+    if not buttons:
+        assert human_buttons == ()
+        return
+    assert [b.title for b in human_buttons] == ["Take call", "Hang up"]
+    human_buttons[1].on_pressed()
+    assert chosen == [("c3", "hang_up")]
