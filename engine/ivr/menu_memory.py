@@ -8,6 +8,7 @@ label word stems, never string equality.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 
@@ -78,3 +79,65 @@ def opening_match(opening: str, heard: str) -> float:
     hits = sum(1 for s in heard_stems if any(s == k or (len(s) > 3 and k.startswith(s))
                                              or (len(k) > 3 and s.startswith(k)) for k in known))
     return hits / len(heard_stems)
+
+
+_DIGIT_WORDS = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
+                "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+# what a greeting says in any company: hearing these tells nothing about the menu behind it
+_GREETING = frozenset("welcome thank thanks call calling hello reached you've ve".split())
+_KEY_MENTION = re.compile(r"\b(?:press|dial|push|select|enter)\s+(?:\d|star|pound)\b"
+                          r"|\b\d\s+(?:for|to|if)\b")
+
+
+def _letters(text: str) -> str:
+    """A transcript as one run of letters and digits: "Blue Peak" and "BluePeak", "press
+    one" and "press 1" come out the same, whichever way speech-to-text wrote them."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return "".join(_DIGIT_WORDS.get(w, w) for w in words)
+
+
+def opening_similarity(opening: str, heard: str, max_skip: int = 12) -> float:
+    """How closely the first seconds heard on this call follow the learned opening, letter by
+    letter, from its start (a quick transcript may lose a first word: up to ``max_skip``
+    letters of the opening may be missing). A reordered menu ("press 1 for support" where
+    it said "press 1 for billing") scores low because the order counts, and the score is
+    the worse of the whole and its second half."""
+    h, o = _letters(heard), _letters(opening)
+    if not h or not o:
+        return 0.0
+    best = 0.0
+    half = len(h) // 2
+    for skip in range(0, min(max_skip, max(0, len(o) - len(h))) + 1):
+        whole = _ratio(h, o[skip: skip + len(h)])
+        if whole <= best:
+            continue
+        # the newest words must match too: a greeting alike in front of new options is not
+        # the learned menu
+        best = max(best, min(whole, _ratio(h[half:], o[skip + half: skip + len(h)])))
+    return best
+
+
+def _ratio(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def opening_recognised(opening: str, heard: str, company: str = "",
+                       threshold: float = 0.8, min_letters: int = 24) -> bool:
+    """The menu heard is the learned one, with enough confidence to press its key before
+    its options are spoken: the opening matches closely for a few words, and what matched
+    goes beyond the company's greeting (a key mention, or two words that are neither the
+    company's name nor greeting formulas), so an unchanged greeting in front of a changed
+    menu does not count."""
+    if len(_letters(heard)) < min_letters:
+        return False
+    if opening_similarity(opening, heard) < threshold:
+        return False
+    if _KEY_MENTION.search(_digits(heard.lower())):
+        return True
+    own = content_stems(company) | {stem(w) for w in _GREETING}
+    return len(content_stems(heard) - own) >= 2
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\b(" + "|".join(_DIGIT_WORDS) + r")\b", lambda m: _DIGIT_WORDS[m.group(1)],
+                  text)

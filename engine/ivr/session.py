@@ -30,10 +30,17 @@ import numpy as np
 
 from engine.events import Event, EventBus, EventType
 from engine.ivr.flow_store import FlowStep, FlowStore, LearnedFlow
-from engine.ivr.menu_memory import node_id, opening_match, opening_words, same_menu
+from engine.ivr.menu_memory import (
+    node_id,
+    opening_match,
+    opening_recognised,
+    opening_words,
+    same_menu,
+)
 from engine.ivr.menu_parser import _MENTION, ParsedMenu, _key, parse_menu
 from engine.ivr.navigator import Choice, MenuContext, Navigator
 from engine.ivr.offline_navigator import OfflineNavigator, content_stems, profile_value
+from engine.speech.stt import transcribe_partial
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +55,8 @@ class SessionSettings:
     dtmf_timeout_s: float = 30.0
     max_attempts: int = 3  # per menu: other DTMF method, next-best option, then 0
     max_actions: int = 30
-    replay_verify_s: float = 1.0  # transcribe a menu's start every this many seconds ...
+    replay_opening_step_s: float = 0.5  # a menu's first seconds: transcribed this often
+    replay_verify_s: float = 1.0  # later, transcribe a menu every this many seconds ...
     replay_window_s: float = 4.0  # ... its last this many seconds ...
     replay_max_s: float = 20.0  # ... up to this long, until the learned option is heard
     replay_onset_dbfs: float = -38.0
@@ -477,6 +485,11 @@ class IvrSession:
                          f"('{text.strip()[:60]}')")
         elif verdict is False:
             self._diverge(f"menu changed: '{text.strip()[:60]}'")
+        elif from_start and opening_recognised(step.opening, text, self.company):
+            # someone who knows the menu presses once they recognise it, not after the
+            # option is read out
+            self._replay(step, menu, f"recognised the menu from its opening "
+                         f"('{text.strip()[:60]}')")
 
     def _replay(self, step: FlowStep, menu: ParsedMenu, why: str) -> None:
         digits = step.digits
@@ -657,6 +670,7 @@ class _ReplayListener:
     def _run(self) -> None:
         s = self.session.s
         step_frames = int(s.replay_verify_s * 50)
+        opening_frames = max(1, int(s.replay_opening_step_s * 50))
         window_frames = int(s.replay_window_s * 50)
         max_frames = int(s.replay_max_s * 50)
         frames: list[np.ndarray] = []
@@ -688,10 +702,13 @@ class _ReplayListener:
             if len(frames) >= max_frames:
                 continue  # heard enough of this menu: the full transcript will decide
             frames.append(pcm)
-            if len(frames) % step_frames == 0:
-                # the last few seconds, transcribed every second: enough to hear "for
+            from_start = len(frames) <= window_frames
+            if len(frames) % (opening_frames if from_start else step_frames) == 0:
+                # the opening, transcribed every half second, is where a known menu is
+                # recognised; later, the last few seconds every second: enough to hear "for
                 # prescription refills, press 2", cheap and quick however long the menu is
-                from_start = len(frames) <= window_frames
+                if from_start and time.monotonic() - frame.t > s.replay_opening_step_s:
+                    continue  # behind the call (a slow transcription): catch up first
                 text = self._transcribe(np.concatenate(frames[-window_frames:]))
                 if text and not self._closed.is_set():
                     self.session._inbox.put(("replay_heard", (text, seq, from_start)))
@@ -703,7 +720,7 @@ class _ReplayListener:
                 from engine.audio.analyzer import shared_stt
 
                 stt = self.session._stt = shared_stt()
-            return stt.transcribe(audio)
+            return transcribe_partial(stt, audio)  # a few seconds: the quick path
         except Exception as exc:
             log.info("replay could not transcribe (%s); verifying by transcript", exc)
             self.gave_up = True

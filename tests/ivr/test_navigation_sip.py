@@ -1,7 +1,7 @@
 """End to end over real SIP: the simulator plays a scenario company (Piper voices), this
 process hears it with the audio analyzer (offline Whisper) and navigates with engine.ivr.
 The simulator's ground-truth log says which queue the call reached; the learned flow's
-replay must reach the same queue sooner."""
+replay must reach the same queue at least twice as fast."""
 
 from __future__ import annotations
 
@@ -52,4 +52,6 @@ def test_offline_then_replay_reach_the_queue_over_sip():
     assert first["queue"] == intent["queue"], first
     assert again["queue"] == intent["queue"] and again["mode"] == "replay", again
     assert again["keys"] == first["keys"]
-    assert again["seconds"] < first["seconds"], (first, again)
+    assert all(st["source"] == "replay" for st in again["steps"]), again
+    # someone who knows the menu by heart: pressing once each menu is recognised
+    assert again["seconds"] * 2 <= first["seconds"], (first, again)

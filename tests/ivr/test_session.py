@@ -210,10 +210,30 @@ def test_replay_presses_as_soon_as_the_learned_option_is_heard(tmp_path):
     assert engine.keys == []  # the menu is recognised, the option not heard yet
     _hear(session, "accounts, press 1. For credit cards, press 2. For lo", False)
     assert engine.keys == ["2"]  # long before the menu ends
-    _hear(session, "Credit cards. To report a lost or stolen card, press 1. To dis", True)
-    assert engine.keys == ["2"]
+    _hear(session, "Credit cards. To report a", True)
+    assert engine.keys == ["2"]  # too little heard to know the menu
     _hear(session, "stolen card, press 1. To dispute a charge, press 2.", False)
     assert engine.keys == ["2", "2"]
+    session.stop()
+
+
+def test_replay_presses_once_the_menu_is_recognised_from_its_opening(tmp_path):
+    engine, session = _replaying_session(tmp_path)
+    _hear(session, "Thank you for calling Acme Bank.", True)
+    assert engine.keys == []  # the greeting alone could front a changed menu
+    _hear(session, "Thank you for calling Acme Bank. For checking and savings accounts, "
+          "press one.", True)
+    assert engine.keys == ["2"]  # before "credit cards" is even said
+    # a quick transcript loses the first word and hears "stole in": still the cards menu
+    _hear(session, "cards. To report a lost or stole in card, press 1.", True)
+    assert engine.keys == ["2", "2"] and session.mode == "replay"
+    session.stop()
+
+
+def test_replay_does_not_press_on_a_known_greeting_before_a_reordered_menu(tmp_path):
+    engine, session = _replaying_session(tmp_path)
+    _hear(session, "Thank you for calling Acme Bank. For loans and mortgages, press 1.", True)
+    assert engine.keys == []
     session.stop()
 
 
