@@ -30,7 +30,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "bill": ("billing", "payment", "invoice", "charge", "balance", "account"),
     "pay": ("payment", "billing", "bill"),
     "charg": ("billing", "dispute", "transaction", "payment", "card", "credit"),
-    "disput": ("dispute", "fraud", "charge", "unauthorized", "recogni"),
+    # a dispute is a disagreement with a merchant, not fraud: the card or billing team
+    "disput": ("dispute", "charge", "transaction", "billing", "recogni"),
     "fraud": ("dispute", "fraud", "unauthorized", "stolen"),
     "internet": ("technical", "support", "outage", "connection", "wifi"),
     "wifi": ("internet", "technical", "connection"),
@@ -123,6 +124,21 @@ _ACTIONS = {
     "status": re.compile(r"\b(?:status|check\s+on|where\s+is|track\w*|existing|already|"
                          r"past|previous)\b", re.I),
 }
+# when the thing the caller calls about happens: already, today, or later
+_WHEN = {
+    "past": re.compile(r"\b(?:yesterday(?:'s)?|last\s+(?:week|month|night|year|time)|ago|"
+                       r"earlier|previous|past|already|former)\b", re.I),
+    "today": re.compile(r"\b(?:today(?:'s)?|tonight|this\s+(?:morning|afternoon|evening)|"
+                        r"right\s+now|same\s+day)\b", re.I),
+    "later": re.compile(r"\b(?:tomorrow|next\s+(?:week|month|year|\w+day)|later|upcoming|"
+                        r"future|in\s+(?:a|two|three|\d+)\s+(?:days?|weeks?|months?))\b",
+                        re.I),
+}
+# who the caller is at this company ("my student loan", "as a patient"): these words say
+# nothing about what the caller wants, yet match options that name the same people
+_ROLES = frozenset(
+    "student customer patient member guest passenger client caller resident policyholder "
+    "subscriber tenant employee".split())
 _CALLBACK_WANTED = re.compile(r"\b(?:call(?:ed)?\s*(?:me\s+)?back|callback)\b", re.I)
 _DONT_KNOW = re.compile(r"\b(?:do\s*n[o']t\s+(?:know|have)|don't\s+(?:know|have)|"
                         r"without|skip|not\s+sure|no\s+account)\b", re.I)
@@ -179,10 +195,24 @@ def _action_fit(intent_actions: set[str], label: str, has_problem: bool) -> floa
     return 0.0
 
 
+def _when_fit(intent: str, label: str) -> float:
+    """-0.3 when the option is about the other time ("an order you are expecting today" for
+    "yesterday's delivery"), +0.2 when it is about the same."""
+    intent_when = {k for k, rx in _WHEN.items() if rx.search(intent)}
+    label_when = {k for k, rx in _WHEN.items() if rx.search(label)}
+    if len(intent_when) != 1 or not label_when:
+        return 0.0
+    return 0.2 if intent_when == label_when else -0.3
+
+
 def _without_words(text: str, stems: set[str]) -> str:
     if not stems:
         return text
     return " ".join(w for w in re.findall(r"[a-zA-Z0-9']+", text) if stem(w) not in stems)
+
+
+def _role_stems() -> set[str]:
+    return {stem(w) for w in _ROLES}
 
 
 def profile_value(profile: Any, field: str, company: str = "") -> str:
@@ -283,7 +313,7 @@ class OfflineNavigator:
         wants_person = bool(_PERSON.search(intent))
         has_problem = bool(_PROBLEM.search(intent))
         # every option of "Metro Water" is about water: the company's own words tell nothing
-        intent_words = _without_words(intent, self.company_words)
+        intent_words = _without_words(intent, self.company_words | _role_stems())
         if topic and content_stems(_without_words(intent_words, topic)):
             intent_words = _without_words(intent_words, topic)
         intent_actions = {k for k, rx in _ACTIONS.items() if rx.search(intent)}
@@ -294,6 +324,7 @@ class OfflineNavigator:
             if has_problem and _FIXES.search(label):
                 score += 0.4
             score += _action_fit(intent_actions, label, has_problem)
+            score += _when_fit(intent, label)
             if opt.kind == "agent":
                 score = max(score, AGENT_FLOOR) + (0.6 if wants_person else 0.0)
             elif opt.kind == "callback" and not wants_callback:
