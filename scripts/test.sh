@@ -8,4 +8,4 @@ bash scripts/setup.sh --dev
 export HOLDSLAYER_TEST_RUN=1
 .venv/bin/lint-imports
 .venv/bin/ruff check .
-exec dbus-run-session -- .venv/bin/pytest "$@"
+exec dbus-run-session --config-file=tests/dbus-session.conf -- .venv/bin/pytest "$@"
