@@ -5,7 +5,8 @@ The offline rules were tuned on the ``tune`` half of ``assets/scenarios/scenario
 the ``test`` half measures them. Misses are listed in the output, honestly; the thresholds
 below are the issue's target (95 %). The ``test`` half's misses were once analysed (and
 fixed only by general rules: a dispute is not fraud, when-words, the caller's role), so it
-is no longer untouched.
+is no longer untouched; the ``fresh`` intents (one per company, written after tuning) are,
+and their floor is lower.
 """
 
 from __future__ import annotations
@@ -38,13 +39,15 @@ def run(entry: dict, intent: dict, seed: int | None) -> tuple[bool, list[str]]:
 
 @pytest.fixture(scope="module")
 def outcomes() -> dict[str, list[tuple[str, bool, list[str]]]]:
-    out: dict[str, list[tuple[str, bool, list[str]]]] = {"tune": [], "test": []}
+    out: dict[str, list[tuple[str, bool, list[str]]]] = {"tune": [], "test": [], "fresh": []}
     for entry in INDEX["scenarios"]:
-        for intent in entry["intents"]:
-            for seed in (None, 7):
-                ok, visited = run(entry, intent, seed)
-                name = f"{entry['company']}: {intent['intent']!r} (seed {seed})"
-                out[entry["split"]].append((name, ok, visited))
+        for split, intents in ((entry["split"], entry["intents"]),
+                               ("fresh", entry.get("fresh", []))):
+            for intent in intents:
+                for seed in (None, 7):
+                    ok, visited = run(entry, intent, seed)
+                    name = f"{entry['company']}: {intent['intent']!r} (seed {seed})"
+                    out[split].append((name, ok, visited))
     return out
 
 
@@ -55,7 +58,7 @@ def test_scenario_set_is_big_and_varied():
     assert {1, 2, 3, 4, 5} <= depths
 
 
-@pytest.mark.parametrize("split,target", [("tune", 0.95), ("test", 0.95)])
+@pytest.mark.parametrize("split,target", [("tune", 0.95), ("test", 0.95), ("fresh", 0.85)])
 def test_right_queue_rate(outcomes, split, target):
     results = outcomes[split]
     rate = sum(ok for _, ok, _ in results) / len(results)
