@@ -84,15 +84,18 @@ class CachedWhisper:
         os.replace(tmp, self.path)
 
 
-def simulated_far_end(call: CorpusCall, yield_share: float, owd_s: float):
+def simulated_far_end(
+    call: CorpusCall, yield_share: float, owd_s: float, silent_waiters: bool = False
+):
     """How the far end reacts to our phrase, a model and only a model.
 
     A recording ignores us (the audio goes on unchanged). A person who is talking when our
     voice reaches them (``owd_s`` one way) stops after a reaction time of 0.2–0.5 s, with
     probability ``yield_share``; the rest talk on over us as if deaf. One who stopped stays
     quiet while we talk, then half of them go on with what they were saying 0.3–1.0 s after
-    we finish, half wait silently (we did say "one moment please"). Silence is the call's
-    own line noise, from after the person's last word.
+    we finish, half wait (we did say "one moment please") and go on 2–5 s later, as someone
+    does when nobody comes back; with ``silent_waiters`` those never speak again. Silence is
+    the call's own line noise, from after the person's last word.
     """
     rng = random.Random(f"far-end-{call.id}")
     human = next((sp for sp in call.spans if sp.cls == "human"), None)
@@ -109,8 +112,10 @@ def simulated_far_end(call: CorpusCall, yield_share: float, owd_s: float):
         cut = start + int((2 * owd_s + rng.uniform(0.2, 0.5)) * 16000)
         if cut <= h0 or cut >= h1 or rng.random() >= yield_share:
             return None  # a recording, a person already done, or one who talks on
-        back = start + int((phrase_s + 2 * owd_s + rng.uniform(0.3, 1.0)) * 16000)
-        said = call.audio[cut:h1] if rng.random() < 0.5 else quiet(h1 - cut)
+        waits = rng.random() >= 0.5
+        pause = rng.uniform(2.0, 5.0) if waits else rng.uniform(0.3, 1.0)
+        back = start + int((phrase_s + 2 * owd_s + pause) * 16000)
+        said = quiet(h1 - cut) if waits and silent_waiters else call.audio[cut:h1]
         return np.concatenate([call.audio[start:cut], quiet(back - cut), said, call.audio[h1:]])
 
     return react
@@ -151,7 +156,13 @@ def sweep_recordings(
                         if probe.update(j * 0.02, labels[j]):
                             break
                     if probe.verdict == "stopped":
-                        passed.append((call.id, (speech[-1] - k) * 0.02, span.what[:40]))
+                        j = int(round(probe.stop_at / 0.02))
+                        quiet_to = j
+                        while quiet_to < n and labels[quiet_to] == Label.SILENCE:
+                            quiet_to += 1
+                        waited = (quiet_to - j) * 0.02 >= 0.5 + ls.waited_s
+                        what = span.what[:40] + (" [then dead quiet]" if waited else "")
+                        passed.append((call.id, (speech[-1] - k) * 0.02, what))
                 k += int(step_s / 0.02)
     return tried, passed
 
@@ -215,6 +226,11 @@ def main(argv: list[str] | None = None) -> int:
         help="share of people who stop when we talk over them",
     )
     ap.add_argument("--owd", type=float, default=0.15, help="one-way voice delay, seconds")
+    ap.add_argument(
+        "--silent-waiters",
+        action="store_true",
+        help="people who wait for us never speak again (harshest model)",
+    )
     ap.add_argument("--probe-after", type=float, help="liveness: seconds of voice before the check")
     ap.add_argument("--probe-quiet", type=float, help="liveness: seconds of quiet that confirm")
     ap.add_argument(
@@ -237,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
               f"recordings; passed for a person: {len(passed)} ({len(hold)} in hold "
               f"announcements, the rest menus/transfer lines, where no check is made); "
               f"latest pass {max((p[1] for p in passed), default=0):.2f}s before a "
-              f"recording's last word")  # fmt: skip
+              f"recording's last word; then {settings.liveness.waited_s + 0.5:.1f}s of dead quiet: "
+              f"{sum('dead quiet' in p[2] for p in hold)} in hold")  # fmt: skip
         for p in hold[:30]:
             print(f"  {p[0]} {p[1]:.2f}s before its end: {p[2]!r}")
         return 0
@@ -265,7 +282,11 @@ def main(argv: list[str] | None = None) -> int:
         phrase_s = len(cached_phrase(PHRASE)) / 16000
     wall0 = time.time()
     for call in build_corpus(args.split, args.calls, (args.hold_min, args.hold_max), args.seed):
-        far_end = simulated_far_end(call, args.yield_share, args.owd) if args.liveness else None
+        far_end = (
+            simulated_far_end(call, args.yield_share, args.owd, args.silent_waiters)
+            if args.liveness
+            else None
+        )
         res = replay(call.audio, stt, settings, far_end=far_end, phrase_s=phrase_s)
         for said in res.said_at:
             in_person = call.human_onset is not None and said >= call.human_onset
@@ -334,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"liveness phrase ({phrase_s:.2f}s) said to a recording {probes['recording']} "
               f"times ({probes['recording'] / max(hold_s / 3600, 1e-9):.1f} per hour of hold), "
               f"to a person {probes['person']}; yield share {args.yield_share}, "
+              f"{'silent' if args.silent_waiters else 'resuming'} waiters, "
               f"one-way delay {args.owd}s")  # fmt: skip
     print(
         f"latency from first word: median {pct(latencies, 0.5):.2f}s  "
