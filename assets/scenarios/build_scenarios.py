@@ -381,6 +381,19 @@ COMPANIES: list[dict[str, Any]] = [
          queues=["q_stock", "q_returns", "q_operator", "q_delivery", "q_install"],
          intents=[("schedule installation of a new water heater", "q_install"),
                   ("is the cordless drill in stock", "q_stock")]),
+    # a speech menu: no keys, the caller says a phrase (the simulator hears it with Whisper);
+    # built together with the parser's speech rules, so it counts as tuned on
+    dict(slug="sonic_cable", name="Sonic Cable", greeting=None, split="tune", nodes={
+        "main": {"type": "menu", "prompt": {"say": "Sonic Cable. In a few words, tell me what "
+                                                   "you are calling about. You can say billing, "
+                                                   "technical support, or new service."},
+                 "speech": {"billing": "q_billing", "technical support": "tech",
+                            "new service": "q_sales"}, "timeout": 8},
+        "tech": menu("Technical support. For internet problems, press 1. For TV problems, "
+                     "press 2.", {1: "q_internet", 2: "q_tv"})},
+         queues=["q_billing", "q_sales", "q_internet", "q_tv"],
+         intents=[("my internet keeps dropping", "q_internet"),
+                  ("question about my bill", "q_billing")]),
 ]
 
 # hold flavours, cycled: announcements, position, callback offers
@@ -429,6 +442,7 @@ FRESH_INTENTS: dict[str, tuple[str, str]] = {
     "coastal_rentals": ("rent a car for next weekend in Miami", "q_reservations"),
     "ledger_tax": ("book a time with a preparer to do my taxes", "q_appointments"),
     "granite_hardware": ("I want to return a broken lamp", "q_returns"),
+    "sonic_cable": ("my TV shows no channels", "q_tv"),
 }
 
 
@@ -473,7 +487,8 @@ def depth(company: dict[str, Any], queue: str) -> int:
             continue
         seen.add(node)
         n = nodes[node]
-        targets = list(n.get("options", {}).values()) + ([n["next"]] if "next" in n else [])
+        targets = list(n.get("options", {}).values()) + list(n.get("speech", {}).values()) + \
+            ([n["next"]] if "next" in n else [])
         frontier += [(t, d + 1) for t in targets]
     return 0
 
@@ -496,7 +511,7 @@ def main() -> None:
         path.write_text(header + yaml.dump(doc, Dumper=_NoAliases, sort_keys=False, width=100))
         index_rows.append({
             "company": c["slug"], "file": path.name, "name": c["name"],
-            "split": "tune" if i % 2 else "test",
+            "split": c.get("split") or ("tune" if i % 2 else "test"),
             "intents": [{"intent": text, "queue": q, "depth": depth(c, q)}
                         for text, q in c["intents"]],
             "fresh": [{"intent": text, "queue": q, "depth": depth(c, q)}

@@ -223,7 +223,14 @@ def _repair_shifted_punctuation(text: str) -> str:
     if len(mentions) < 2:
         return text
     tail = _clean_label(text[mentions[-1].end():])
-    if _LABEL_LEAD.match(tail):
+    # a key said as a sentence of its own right after a shifted label ("press 1 to report a
+    # leak. Press 2. For new service ...") is the same tell when the last key was misheard
+    # ("press star" → "press DAR")
+    lone_key = any(re.match(r"\s*[.?!]\s+\S", text[m.end():])
+                   and re.search(r"[.?!]\s*$", text[: m.start()])
+                   and _LABEL_LEAD.match(text[p.end():].lstrip(" ,"))
+                   for p, m in zip(mentions, mentions[1:-1], strict=False))
+    if _LABEL_LEAD.match(tail) and not lone_key:
         return text  # a real "press 1 for billing" menu: labels do follow keys
     shifted = [m for m in mentions if _LABEL_LEAD.match(text[m.end():].lstrip(" ,"))]
     if not shifted:
@@ -299,8 +306,33 @@ def parse_menu(text: str) -> ParsedMenu:
             seen.add(k)
             kind = _classify(lab, k, sentence)
             options.append(MenuOption(k, _strip_lead(lab), kind, spoken if k == key else ""))
+    if not options:
+        options = _spoken_only(text)
     return ParsedMenu(text=heard, options=options, data=_data_prompt(text, options),
                       invalid=bool(_INVALID.search(text)))
+
+
+SPEECH_KEY = "say:"  # the key of an option a speech menu takes only spoken: "say:billing"
+_SAY_LIST = re.compile(r"\b(?:you\s+can\s+say|just\s+say|please\s+say|say)\s+(?P<list>[^.?!;]+)",
+                       re.I)
+
+
+def _spoken_only(text: str) -> list[MenuOption]:
+    """A menu with no keys at all ("You can say billing, technical support, or agent"): each
+    phrase is an option to be said. Its key is ``say:<phrase>``, so it is never pressed."""
+    options: list[MenuOption] = []
+    for m in _SAY_LIST.finditer(text):
+        for part in re.split(r",|\bor\b|\band\b", m.group("list")):
+            phrase = re.sub(r"[\"'“”‘’]", "", part).strip().lower()
+            phrase = re.sub(r"^(?:just\s+)?say\s+", "", phrase)
+            words = phrase.split()
+            if not phrase or len(words) > 4 or words[0] in ("the", "your", "a"):
+                continue
+            key = SPEECH_KEY + phrase
+            if all(o.key != key for o in options):
+                options.append(MenuOption(key, phrase, _classify(phrase, key, m.group(0)),
+                                          phrase))
+    return options
 
 
 def _strip_lead(label: str) -> str:

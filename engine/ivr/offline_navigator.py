@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from engine.ivr.embeddings import Embedder, shared_embedder
-from engine.ivr.menu_parser import MenuOption
+from engine.ivr.menu_parser import SPEECH_KEY, MenuOption
 from engine.ivr.navigator import Choice, MenuContext
 
 _STOP = frozenset(
@@ -288,6 +288,12 @@ class OfflineNavigator:
             reason = f"no option fits '{ctx.intent}'; asking for a person ('{best.label}')"
         elif best_score < MIN_FIT:
             reason = f"nothing fits '{ctx.intent}' well; best guess '{best.label}'"
+        if best.key.startswith(SPEECH_KEY):  # a menu that only listens: say the phrase
+            return Choice(
+                "speak", best.key, text=best.spoken or best.label, reason=reason,
+                confidence=max(0.0, min(1.0, best_score)), source=self.name,
+                ranked=[o.key for o in ranked], scores={k: round(v, 3) for k, v in
+                                                        scores.items()})
         return Choice(
             "dtmf", best.key, reason=reason, confidence=max(0.0, min(1.0, best_score)),
             source=self.name, ranked=[o.key for o in ranked],

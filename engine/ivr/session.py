@@ -37,7 +37,7 @@ from engine.ivr.menu_memory import (
     opening_words,
     same_menu,
 )
-from engine.ivr.menu_parser import _MENTION, ParsedMenu, _key, parse_menu
+from engine.ivr.menu_parser import _MENTION, SPEECH_KEY, ParsedMenu, _key, parse_menu
 from engine.ivr.navigator import Choice, MenuContext, Navigator
 from engine.ivr.offline_navigator import OfflineNavigator, content_stems, profile_value
 from engine.speech.stt import transcribe_partial
@@ -390,7 +390,7 @@ class IvrSession:
         now = time.time()
         elapsed = now - self._menu_started
         step = None
-        if action == "dtmf" and digits:
+        if digits and (action == "dtmf" or digits.startswith(SPEECH_KEY)):
             step = self._step_for(menu, choice, digits, elapsed)
         node = node_id(menu)
         self._floor_t = self._audio_t
@@ -503,8 +503,10 @@ class IvrSession:
         self._replay_i += 1
         # the heard text may be a fragment; keep the learned view of the menu for the tree
         menu = dataclasses.replace(menu, options=menu.options or [])
-        choice = Choice("dtmf", digits, reason=f"learned flow: {why}", confidence=1.0,
-                        source="replay", decisive=True)
+        said = digits[len(SPEECH_KEY):] if digits.startswith(SPEECH_KEY) else ""
+        choice = Choice("speak" if said else "dtmf", digits, text=said,
+                        reason=f"learned flow: {why}", confidence=1.0, source="replay",
+                        decisive=True)
         self._act(menu, choice, replayed=True)
         if self._learned and self._learned[-1].digits == digits:
             self._learned[-1] = step  # keep the learned opening/options, not the fragment

@@ -109,6 +109,31 @@ class CallFlow:
             self._on_digit(digit)
         return True
 
+    @property
+    def listening(self) -> bool:
+        """A speech menu is waiting for the caller to say something (during its prompt too:
+        a caller who knows the menu may talk over it)."""
+        return isinstance(self.node, MenuNode) and bool(self.node.speech) and not self.ended
+
+    def speech(self, text: str, t: float | None = None) -> None:
+        """What the caller said, transcribed: a phrase of the speech menu takes the caller to
+        its node; anything else is an invalid answer, as a wrong key would be."""
+        from engine.simulator.speech_input import match_phrase
+
+        node = self.node
+        if not isinstance(node, MenuNode) or not node.speech or self.ended:
+            return
+        target = match_phrase(node.speech, text)
+        self._log("speech", t=t, text=text, node=node.id, matched=target)
+        if self._retries >= node.max_retries:
+            return
+        self._gen += 1  # barge in: stop the prompt and its timers
+        if target is not None:
+            self.enter(target)
+        else:
+            self._log("invalid", node=node.id, said=text)
+            self._retry(node.invalid)
+
     def caller_hung_up(self, reason: str) -> None:
         if not self.ended:
             self.ended = True

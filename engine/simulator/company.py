@@ -50,6 +50,7 @@ class MenuNode(Node):
     invalid: Prompt
     goodbye: Prompt
     kind: str = "menu"
+    speech: dict[str, str] = field(default_factory=dict)  # phrase said -> node (speech menus)
 
 
 @dataclass(frozen=True)
@@ -359,8 +360,20 @@ def parse_company(text: str, source: Path) -> Company:
             invalid = P.opt_prompt(raw, "invalid", what, d_invalid)
             goodbye = P.opt_prompt(raw, "goodbye", what, d_goodbye)
         if kind == "menu":
-            opts = P.need(raw, "options", what)
-            if not isinstance(opts, _Map) or not opts:
+            speech: dict[str, str] = {}
+            said = raw.get("speech")
+            if said is not None:
+                if not isinstance(said, _Map) or not said:
+                    raise P.fail(P.line_of(raw, "speech"),
+                                 f"{what}: 'speech' maps phrases the caller says to nodes")
+                for phrase, target in said.items():
+                    speech[str(phrase).lower()] = str(target)
+                    refs.append((str(target), P.line_of(said, phrase),
+                                 f"{what} speech '{phrase}'"))
+            opts = raw.get("options") if speech else P.need(raw, "options", what)
+            if speech and opts is None:
+                opts = _Map()
+            elif not isinstance(opts, _Map) or (not opts and not speech):
                 raise P.fail(P.line_of(raw, "options"), f"{what}: 'options' maps digits to nodes")
             options: dict[str, str] = {}
             for key, target in opts.items():
@@ -375,7 +388,7 @@ def parse_company(text: str, source: Path) -> Company:
                 refs.append((str(target), P.line_of(opts, key), f"{what} option '{digit}'"))
             nodes[nid] = MenuNode(
                 **common, prompt=prompt, options=options, timeout=timeout,
-                max_retries=retries, invalid=invalid, goodbye=goodbye,
+                max_retries=retries, invalid=invalid, goodbye=goodbye, speech=speech,
             )
         elif kind == "input":
             digits = P.integer(raw, "digits", what, None)

@@ -31,6 +31,7 @@ from engine.simulator.company import Company
 from engine.simulator.ground_truth import GroundTruthLog
 from engine.simulator.inband_dtmf import InbandDtmfDetector
 from engine.simulator.prompts import Prompt, RenderedPrompt
+from engine.simulator.speech_input import SpeechInput
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,7 @@ class CallSession:
         self.music_on: Path | None = None
         self.recorder: pj.AudioMediaRecorder | None = None
         self.detector = InbandDtmfDetector(rate=TAP_RATE)
+        self.speech_input = SpeechInput()  # for speech menus; Whisper loads on first words
         self._tap_t0: float | None = None
         self.flow = CallFlow(
             agent.company, number, self, agent.log, agent.render, time.time,
@@ -210,8 +212,15 @@ class CallSession:
                 t, raw = self.tap.frames.popleft()
                 if self._tap_t0 is None:
                     self._tap_t0 = t
-                for digit, onset in self.detector.feed(np.frombuffer(raw, "<i2")):
+                pcm = np.frombuffer(raw, "<i2")
+                for digit, onset in self.detector.feed(pcm):
                     self.flow.digit(digit, "inband", self._tap_t0 + onset)
+                if self.flow.listening:
+                    self.speech_input.feed(pcm, t)
+                else:
+                    self.speech_input.reset()
+        for text, t_end in self.speech_input.results():
+            self.flow.speech(text, t_end)
         self.flow.tick(now)
         if self.pending_hangup is not None and self.call is not None:
             self.pending_hangup = None
@@ -222,6 +231,7 @@ class CallSession:
 
     def release(self) -> None:
         """Drop every pj object of this call, media first. Main thread only."""
+        self.speech_input.close()
         self.player = None
         self.music.clear()
         self.recorder = None

@@ -117,3 +117,20 @@ def test_a_greeting_has_no_options():
 ])
 def test_periods_misplaced_by_speech_to_text(heard, expected):
     assert options(heard) == expected
+
+
+def test_last_key_misheard_still_repairs_shifted_periods():
+    heard = ("For billing, press 1 to report a water leak or a main brake. Press 2. For new "
+             "service, press 3 to repeat this menu. Press DAR.")
+    got = options(heard)
+    assert (got["1"], got["2"], got["3"]) == ("billing", "report a water leak or a main brake",
+                                              "new service")
+
+
+def test_a_menu_without_keys_offers_phrases_to_say():
+    menu = parse_menu("Sonic Cable. In a few words, tell me what you are calling about. You "
+                      "can say billing, technical support, or new service.")
+    assert [(o.label, o.spoken) for o in menu.options] == [
+        ("billing", "billing"), ("technical support", "technical support"),
+        ("new service", "new service")]
+    assert all(o.key.startswith("say:") for o in menu.options)  # never pressed

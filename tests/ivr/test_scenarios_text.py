@@ -30,7 +30,7 @@ def run(entry: dict, intent: dict, seed: int | None) -> tuple[bool, list[str]]:
     bus = EventBus()
     ivr = TextIvr(SCENARIOS / entry["file"], bus, seed=seed)
     session = IvrSession(ivr, bus, "c1", intent["intent"], entry["name"],
-                         profile=PROFILE).start()
+                         profile=PROFILE, tts=ivr.tts).start()
     ivr.start()
     session.wait(10)
     session.stop()

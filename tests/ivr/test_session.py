@@ -31,7 +31,7 @@ def navigate(company: Path, intent: str, *, bus: EventBus | None = None, name: s
     steps = bus.subscribe_queue(types=[EventType.IVR_STEP])
     ivr = TextIvr(company, bus, **ivr_kw)
     session = IvrSession(ivr, bus, "c1", intent, name or ivr.company.name, profile=PROFILE,
-                         flows=flows, navigator=navigator).start()
+                         flows=flows, navigator=navigator, tts=ivr.tts).start()
     ivr.start()
     result = session.wait(10)
     session.stop()
@@ -283,3 +283,15 @@ def test_a_slow_transcript_of_the_menu_rest_is_waited_for():
     time.sleep(0.4)
     assert engine.keys == ["3"]
     session.stop()
+
+
+def test_speech_menu_is_answered_by_voice_then_replayed(tmp_path):
+    flows = FlowStore(HistoryStore(tmp_path / "h.sqlite3"))
+    company = SCENARIOS / "sonic_cable.yaml"
+    ivr, result, steps, _ = navigate(company, "my internet keeps dropping", flows=flows)
+    assert ivr.said == ["technical support"] and [d for d, _ in ivr.keys] == ["1"]
+    assert ivr.visited[-1] == "q_internet"
+    assert steps[0].data["chosen"] == "say: technical support"
+    again, result, _, _ = navigate(company, "my internet keeps dropping", flows=flows)
+    assert again.said == ["technical support"] and again.visited == ivr.visited
+    assert result.replayed == 2 and not result.replay_diverged

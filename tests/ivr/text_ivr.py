@@ -22,6 +22,7 @@ from engine.simulator.company import (
     MenuNode,
     load_company,
 )
+from engine.simulator.speech_input import match_phrase
 
 _WORDS = {"0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five",
           "6": "six", "7": "seven", "8": "eight", "9": "nine"}
@@ -36,6 +37,13 @@ def whisperish(text: str, rng: random.Random) -> str:
     if rng.random() < 0.5:
         text = text.replace(",", "")
     return text
+
+
+class _TextTts:
+    """Speech synthesis for a text IVR: the words themselves."""
+
+    def synthesize(self, text: str, sample_rate: int = 16000) -> str:
+        return text
 
 
 class TextIvr:
@@ -54,6 +62,8 @@ class TextIvr:
         self.spoken: list[str] = []
         self._collected = ""
         self._lock = threading.Lock()
+        self.said: list[str] = []
+        self.tts = _TextTts()  # give it to the session: what it says arrives as text
 
     # -- the engine's face ---------------------------------------------------------------
     def send_dtmf(self, call_id: str, digits: str, method: str | None = None,
@@ -78,6 +88,17 @@ class TextIvr:
         return fut
 
     def play_pcm(self, call_id: str, pcm: object) -> Future:
+        """With :attr:`tts` the "audio" is the text said: a speech menu hears it."""
+        if isinstance(pcm, str):
+            with self._lock:
+                self.said.append(pcm)
+                node = self.node
+                if isinstance(node, MenuNode) and node.speech:
+                    target = match_phrase(node.speech, pcm)
+                    if target is not None:
+                        self._enter(target)
+                    else:
+                        self._say(node.invalid.text + " " + node.prompt.text)
         fut: Future = Future()
         fut.set_result(True)
         return fut
