@@ -37,6 +37,9 @@ from engine.audio.liveness import LivenessSettings  # noqa: E402
 from engine.audio.replay import ReplayResult, Transcriber, replay  # noqa: E402
 
 CLASSES = ["ringback", "silence", "music", "recorded", "human"]
+# a stop for us followed by this much quiet is no proof either: soft hold music reads as
+# silence, so a recording's end can be followed by seconds of it (see --liveness-sweep)
+DEAD_QUIET_S = 4.0
 
 
 class CachedWhisper:
@@ -160,7 +163,7 @@ def sweep_recordings(
                         quiet_to = j
                         while quiet_to < n and labels[quiet_to] == Label.SILENCE:
                             quiet_to += 1
-                        waited = (quiet_to - j) * 0.02 >= 0.5 + ls.waited_s
+                        waited = (quiet_to - j) * 0.02 >= DEAD_QUIET_S
                         what = span.what[:40] + (" [then dead quiet]" if waited else "")
                         passed.append((call.id, (speech[-1] - k) * 0.02, what))
                 k += int(step_s / 0.02)
@@ -253,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
               f"recordings; passed for a person: {len(passed)} ({len(hold)} in hold "
               f"announcements, the rest menus/transfer lines, where no check is made); "
               f"latest pass {max((p[1] for p in passed), default=0):.2f}s before a "
-              f"recording's last word; then {settings.liveness.waited_s + 0.5:.1f}s of dead quiet: "
+              f"recording's last word; then {DEAD_QUIET_S:.0f}s of dead quiet: "
               f"{sum('dead quiet' in p[2] for p in hold)} in hold")  # fmt: skip
         for p in hold[:30]:
             print(f"  {p[0]} {p[1]:.2f}s before its end: {p[2]!r}")

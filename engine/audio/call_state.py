@@ -466,18 +466,6 @@ class CallStateDetector:
             and cues.recorded == 0
         ):
             return self._declare(t, ep, "stopped talking when we spoke (liveness check)", 0.9)
-        if (
-            ep.probe is not None
-            and ep.probe.verdict == "stopped"
-            and ep.text_final
-            and ep.quiet_after_s >= self.s.liveness.waited_s
-            and ep.music_after_s < 0.3
-            and cues is not None
-            and cues.recorded < self.s.recorded_text_score
-        ):
-            # told "one moment please", a person may wait in silence with only a stock
-            # "thank you for calling" said; hold never goes this quiet after a recording
-            return self._declare(t, ep, "stopped for us, then waited in silence", 0.75)
         waited = (
             ep.ended
             and ep.quiet_after_s >= self.s.turn_wait_s

@@ -28,7 +28,6 @@ class LivenessSettings:
     react_min_s: float = 0.2  # our voice's round trip plus the quickest human reaction
     react_max_s: float = 1.2  # a stop later than this is not a reaction to us
     quiet_s: float = 1.0  # the stop must last this long: 2× the longest pause in a recording
-    waited_s: float = 3.5  # after a stop for us, this much dead quiet (no music) is a person
     # each unknown voice is checked once; a person often follows an announcement closely,
     # so a check of that announcement must not stop the person's own
     every_s: float = 4.0

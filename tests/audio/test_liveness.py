@@ -153,20 +153,6 @@ def test_a_phrase_that_cannot_be_played_proves_nothing(music, read_speech, line)
     )
 
 
-def test_a_person_told_to_wait_who_waits_in_silence_is_still_announced(music, read_speech, line):
-    # "Thank you for calling Blue Sky Airlines" is also how recordings start, so the stop
-    # alone does not decide; the dead quiet that follows (no music) does
-    def stt(audio: np.ndarray, final: bool = True) -> tuple[str, float]:
-        return ("Thank you for calling Blue Sky Airlines." if final else "Thank you."), 0.0
-
-    voice = next(a for a, _ in read_speech if len(a) > 16000 * 6)
-    audio, onset = _call(music, voice, line)
-    res = replay(audio, stt, far_end=_yielding_person(audio, onset))
-    human = res.first("human")
-    assert human is not None and human.t > onset
-    assert human.evidence["rule"] == "stopped for us, then waited in silence"
-
-
 def test_a_recording_that_ends_as_we_speak_and_gives_way_to_music_is_no_person(music, line):
     def stt(audio: np.ndarray, final: bool = True) -> tuple[str, float]:
         return "Thank you for calling Blue Sky Airlines.", 0.0
