@@ -30,9 +30,9 @@ SCENARIOS, one_call = bench.SCENARIOS, bench.one_call
 INDEX = yaml.safe_load((SCENARIOS / "scenarios.yaml").read_text())
 
 
-def test_offline_then_replay_reach_the_queue_over_sip():
-    entry = next(e for e in INDEX["scenarios"] if e["company"] == "bluepeak_wireless")
-    intent = entry["intents"][0]
+def _offline_then_replay(company: str, intent_no: int = 0) -> tuple[dict, dict, dict, Path]:
+    entry = next(e for e in INDEX["scenarios"] if e["company"] == company)
+    intent = entry["intents"][intent_no]
     work = Path(tempfile.mkdtemp(prefix="nav-sip-"))
     log_path = work / "sim.jsonl"
     settings = Settings(profile=ProfileSettings(**INDEX["profile"]), llm=LlmSettings())
@@ -49,9 +49,25 @@ def test_offline_then_replay_reach_the_queue_over_sip():
     finally:
         demo.stop()
         engine.stop()
+    return intent, first, again, log_path
+
+
+def test_offline_then_replay_reach_the_queue_over_sip():
+    intent, first, again, _ = _offline_then_replay("bluepeak_wireless")
     assert first["queue"] == intent["queue"], first
     assert again["queue"] == intent["queue"] and again["mode"] == "replay", again
     assert again["keys"] == first["keys"]
     assert all(st["source"] == "replay" for st in again["steps"]), again
     # someone who knows the menu by heart: pressing once each menu is recognised
     assert again["seconds"] * 2 <= first["seconds"], (first, again)
+
+
+def test_a_speech_menu_is_answered_by_voice_over_sip():
+    """Sonic Cable's first menu takes no keys: the navigator says "technical support" (Piper,
+    into the call) and the simulator hears it (Whisper) before the keypad menu behind it."""
+    intent, first, again, log_path = _offline_then_replay("sonic_cable")
+    assert first["queue"] == intent["queue"], first
+    assert again["queue"] == intent["queue"] and again["mode"] == "replay", again
+    heard = [r for r in bench.read_log(log_path) if r["event"] == "speech"]
+    assert [r["matched"] for r in heard] == ["tech", "tech"], heard
+    assert again["seconds"] < first["seconds"], (first, again)
