@@ -464,6 +464,10 @@ class CallStateDetector:
             and (ep.text_final or ep.text_until >= ep.probe.stop_at - 0.1)
             and cues is not None
             and cues.recorded == 0
+            # and some words of a person (a greeting, a question): a recording's last words
+            # can end inside the reaction window with soft music after them, and Whisper can
+            # garble its giveaway ("the legend will be with you shortly")
+            and cues.human > 0
         ):
             return self._declare(t, ep, "stopped talking when we spoke (liveness check)", 0.9)
         waited = (

@@ -1,14 +1,17 @@
 """The liveness check: say a short phrase into the call and watch how the far end reacts.
 
-Why: text and turn-taking need whole words or a whole sentence, so a person who reads
-something out, or whose greeting names nobody, is heard late. A person who hears someone
+Why: text and turn-taking need whole words or a whole sentence, so a person whose
+greeting names nobody ("Hello, Acme Bank...") is heard late. A person who hears someone
 talk over them stops within a few hundred milliseconds and waits; a recording keeps playing.
 So, while an unknown voice is talking, we say "Hi, one moment please" and call it a person
 only if the voice stops *because* we spoke: the silence must begin in the reaction window
 (after our voice can have reached them, before we finish), last longer than any pause found
 inside a recording (≈0.46 s at most, measured on the corpus; we wait 1.0 s), and no music
-may come back in it. Anything else (talking on over us, a pause before our voice arrived,
-music, the window passing) proves nothing either way and leaves the other rules to decide.
+may come back in it; and the words so far must hold something of a person (a greeting, a
+question) and nothing of a recording, because a recording can end inside the window with
+soft hold music after it that reads as silence (the benchmark met one). Anything else
+(talking on over us, a pause before our voice arrived, music, the window passing) proves
+nothing either way and leaves the other rules to decide.
 """
 
 from __future__ import annotations
