@@ -246,11 +246,23 @@ def _repair_shifted_punctuation(text: str) -> str:
     return "".join(out)
 
 
+# "to about a past order", "for for billing": speech-to-text wrote a key as its homophone;
+# no English phrase puts these words before a label's lead word
+_HOMOPHONE_KEY = re.compile(r"(?:(?<=,)|(?<=^)|(?<=\bor))\s*\b(?P<word>to|too|for)\s+"
+                            r"(?=(?:for|to|about|if|regarding)\b)", re.I)
+
+
+def _key_homophones(text: str) -> str:
+    return _HOMOPHONE_KEY.sub(
+        lambda m: " " + ("two" if m.group("word").lower() in ("to", "too") else "four") + " ",
+        text)
+
+
 def parse_menu(text: str) -> ParsedMenu:
     """Everything a navigator needs from one menu's transcript."""
     text = (text or "").strip()
     heard = text
-    text = _repair_shifted_punctuation(text)
+    text = _repair_shifted_punctuation(_key_homophones(text))
     sentences = [s for s in _SENTENCE.split(text) if s.strip()]
     raw: list[tuple[str, str, str, str, str]] = []  # key, before, after, sentence, prev
     prev_sentence = ""
@@ -275,6 +287,15 @@ def parse_menu(text: str) -> ParsedMenu:
         if a_lead and not b_ok:
             votes_after += 1
         elif b_ok and not a_lead:
+            votes_before += 1
+    if raw and votes_after == votes_before:
+        # every key has "for ..." on both sides ("Coastal Car Rental, press 1 for reservations,
+        # press 2 for roadside assistance, press 3 for questions ..."): the ends settle it,
+        # the words before the first key ("Coastal Car Rental") lead like no label
+        head, tail = _clean_label(raw[0][1]), _clean_label(raw[-1][2])
+        if _LABEL_LEAD.match(tail) and not _LABEL_LEAD.match(head):
+            votes_after += 1
+        elif _LABEL_LEAD.match(head) and not _LABEL_LEAD.match(tail):
             votes_before += 1
 
     options: list[MenuOption] = []

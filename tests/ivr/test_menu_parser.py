@@ -134,3 +134,19 @@ def test_a_menu_without_keys_offers_phrases_to_say():
         ("billing", "billing"), ("technical support", "technical support"),
         ("new service", "new service")]
     assert all(o.key.startswith("say:") for o in menu.options)  # never pressed
+
+
+@pytest.mark.parametrize("heard,expected", [
+    # heard over SIP by Whisper: "for" on both sides of every key; the ends settle it
+    ("Coastal car rental, press one for reservations, press two for roadside assistance, "
+     "press three for questions about a rental you already return, such as charges or lost "
+     "items.", {"1": "reservations", "2": "roadside assistance"}),
+    # "two" heard as "to"
+    ("Fresh grocer, press one about an order you're expecting today, to about a past order, "
+     "three for your membership, or zero for customer care.",
+     {"1": "an order you're expecting today", "2": "a past order", "3": "your membership",
+      "0": "customer care"}),
+])
+def test_real_transcripts_of_keys_heard_oddly(heard, expected):
+    got = options(heard)
+    assert {k: got.get(k) for k in expected} == expected
