@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from engine.config import LlmSettings, ProfileSettings, Settings, SipSettings  # noqa: E402
 from engine.demo import DemoCompany  # noqa: E402
-from engine.events import EventBus  # noqa: E402
+from engine.events import EventBus, EventType  # noqa: E402
 from engine.ivr.flow_store import FlowStore  # noqa: E402
 from engine.ivr.wiring import start_navigator  # noqa: E402
 from engine.sip.engine import SipEngine  # noqa: E402
@@ -86,10 +86,29 @@ def call_truth(log: list[dict[str, Any]], call_no: int) -> dict[str, Any]:
             "hung_up": next((r.get("reason") for r in rows if r["event"] == "hangup"), None)}
 
 
+VERBOSE = False
+
+
+def _brief(data: dict[str, Any] | None) -> str:
+    d = data or {}
+    if "chosen" in d:
+        return f"{d.get('chosen')!r} ({d.get('source')}): {str(d.get('reason'))[:90]}"
+    if "text" in d:
+        return f"[{d.get('start', 0):.2f}-{d.get('end', 0):.2f}] {d['text']!r}"
+    return ""
+
+
 def one_call(engine: SipEngine, bus: EventBus, uri: str, entry: dict, intent: str,
              settings: Settings, flows: FlowStore, replay: bool, log_path: Path,
              call_no: int, timeout: float) -> dict[str, Any]:
     call_id = engine.prepare_call()
+    if VERBOSE:
+        t0 = time.monotonic()
+        bus.subscribe(lambda ev: print(f"    {time.monotonic() - t0:6.2f} {ev.type.name:16s} "
+                                       f"{_brief(ev.data)}", flush=True),
+                      types=[EventType.TRANSCRIPT_CHUNK, EventType.IVR_STEP,
+                             EventType.CALL_ANSWERED, EventType.HOLD_DETECTED],
+                      call_id=call_id)
     start_analyzer(engine, bus, call_id)
     session = start_navigator(engine, bus, call_id, intent, entry["name"], settings,
                               replay=replay, flows=flows)
@@ -127,7 +146,16 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=120.0, help="per call")
     ap.add_argument("--hold-seconds", type=float, default=40.0)
     ap.add_argument("--json", type=Path, help="write every run here")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="print what each call heard and did, as it happens")
     args = ap.parse_args()
+    if args.verbose:
+        import logging
+
+        global VERBOSE
+        VERBOSE = True
+        logging.basicConfig(format="    %(name)s: %(message)s", force=True)
+        logging.getLogger("engine.ivr").setLevel(logging.INFO)
 
     index = yaml.safe_load((SCENARIOS / "scenarios.yaml").read_text())
     entries = [e for e in index["scenarios"] if args.split in ("all", e["split"])]

@@ -627,7 +627,11 @@ def _window_verdict(text: str, step: FlowStep) -> bool | None:
     side = 1 if votes["before"] > votes["after"] else 2
     for seg in segs:
         if _similar(seg[side], label):
-            return seg[0] == step.digits
+            if seg[0] == step.digits:
+                return True
+            if seg[0] in learned and _similar(seg[side], learned[seg[0]]):
+                continue  # that key's own label, sharing a word with ours ("support")
+            return False
     return None
 
 

@@ -295,3 +295,23 @@ def test_speech_menu_is_answered_by_voice_then_replayed(tmp_path):
     again, result, _, _ = navigate(company, "my internet keeps dropping", flows=flows)
     assert again.said == ["technical support"] and again.visited == ivr.visited
     assert result.replayed == 2 and not result.replay_diverged
+
+
+def test_replay_is_not_fooled_by_a_word_two_labels_share(tmp_path):
+    """Learned: 1 "Nimbus Cloud Support for Sales", 2 "Technical Support". A window hearing
+    "cloud support for sales. Press 1." is option 1 as learned, not support moved to 1."""
+    flows = FlowStore(HistoryStore(tmp_path / "h.sqlite3"))
+    from engine.ivr.flow_store import FlowStep
+
+    flows.save("Nimbus", "servers down", [FlowStep(
+        "nimbus cloud support for sales press 1 for technical support press 2",
+        ["1", "2", "3"], ["Nimbus Cloud Support for Sales", "Technical Support", "Billing"],
+        "2")])
+    engine, bus = KeyRecorder(), EventBus()
+    session = IvrSession(engine, bus, "c1", "servers down", "Nimbus", profile=PROFILE,
+                         flows=flows).start()
+    _hear(session, "cloud support for sales. Press 1.", False)
+    assert session.mode == "replay" and not session.result.replay_diverged
+    _hear(session, "for technical support. Press 2.", False)
+    assert engine.keys == ["2"]
+    session.stop()
