@@ -96,6 +96,12 @@ class HandoverSettings(Section):
     target: str = Field("", description="the user's phone: number or SIP URI")
 
 
+class DetectionSettings(Section):
+    liveness_check: bool = Field(
+        False, description="when a new voice might be a person, say 'Hi, one moment please' "
+        "and listen for them to stop (off: it measured slower on the benchmark)")
+
+
 class LlmSettings(Section):
     base_url: str = ""
     model: str = ""
@@ -113,6 +119,7 @@ class Settings(BaseSettings):
     profile: ProfileSettings = Field(default_factory=ProfileSettings)
     handover: HandoverSettings = Field(default_factory=HandoverSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
+    detection: DetectionSettings = Field(default_factory=DetectionSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     keymap: dict[str, str] = Field(
         default_factory=dict, description="TUI keys: binding id -> keys, e.g. hangup = 'x'")

@@ -157,7 +157,14 @@ class Runtime:
 
         try:
             # announcements this company played on earlier calls never alarm again
-            analyzer = CallAudioAnalyzer(self.bus, call_id, memory=memory_store.load(company))
+            say = None
+            if self.settings.detection.liveness_check:
+                from engine.speech.tts import cached_phrase
+
+                def say(text: str) -> object:
+                    return self.engine.play_pcm(call_id, cached_phrase(text))
+            analyzer = CallAudioAnalyzer(self.bus, call_id, memory=memory_store.load(company),
+                                         say=say)
         except Exception as exc:
             log.warning("audio analysis unavailable for call %s: %s", call_id, exc)
             return
