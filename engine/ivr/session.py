@@ -37,7 +37,14 @@ from engine.ivr.menu_memory import (
     opening_words,
     same_menu,
 )
-from engine.ivr.menu_parser import _MENTION, SPEECH_KEY, ParsedMenu, _key, parse_menu
+from engine.ivr.menu_parser import (
+    _MENTION,
+    SPEECH_KEY,
+    DataPrompt,
+    ParsedMenu,
+    _key,
+    parse_menu,
+)
 from engine.ivr.navigator import Choice, MenuContext, Navigator
 from engine.ivr.offline_navigator import OfflineNavigator, content_stems, profile_value
 from engine.speech.stt import transcribe_partial
@@ -501,8 +508,10 @@ class IvrSession:
                 return
             digits = value + step.terminator
         self._replay_i += 1
-        # the heard text may be a fragment; keep the learned view of the menu for the tree
-        menu = dataclasses.replace(menu, options=menu.options or [])
+        # the heard text may be a fragment ("your 10-digit customer number" parses as no data
+        # prompt): a learned data step stays one, so its digits stay private and masked
+        data = menu.data or (DataPrompt(step.field) if step.kind == "data" else None)
+        menu = dataclasses.replace(menu, options=menu.options or [], data=data)
         said = digits[len(SPEECH_KEY):] if digits.startswith(SPEECH_KEY) else ""
         choice = Choice("speak" if said else "dtmf", digits, text=said,
                         reason=f"learned flow: {why}", confidence=1.0, source="replay",

@@ -315,3 +315,21 @@ def test_replay_is_not_fooled_by_a_word_two_labels_share(tmp_path):
     _hear(session, "for technical support. Press 2.", False)
     assert engine.keys == ["2"]
     session.stop()
+
+
+def test_a_data_step_replayed_from_a_fragment_keeps_the_account_private(tmp_path):
+    flows = FlowStore(HistoryStore(tmp_path / "h.sqlite3"))
+    from engine.ivr.flow_store import FlowStep
+
+    flows.save("Nimbus", "outage", [FlowStep("please enter your 10 digit customer number", [],
+                                             [], "", kind="data", field="account_number")])
+    engine, bus = KeyRecorder(), EventBus()
+    steps = bus.subscribe_queue(types=[EventType.IVR_STEP])
+    session = IvrSession(engine, bus, "c1", "outage", "Nimbus", profile=PROFILE,
+                         flows=flows).start()
+    _hear(session, "Please enter your 10-digit customer", True)
+    assert engine.keys == ["4417123456"]
+    published = [e.data for e in steps.drain()]
+    assert published[0]["chosen"] == "<account_number>"
+    assert "4417123456" not in str(published)
+    session.stop()
