@@ -223,9 +223,12 @@ def profile_value(profile: Any, field: str, company: str = "") -> str:
         accounts: dict[str, str] = dict(getattr(profile, "account_numbers", {}) or {})
         if not accounts:
             return ""
-        key = company.lower().strip()
+        def norm(name: str) -> str:  # "Acme Bank" and the demo slug "acme_bank" match
+            return re.sub(r"[\s_\-]+", " ", name.lower()).strip()
+
+        key = norm(company)
         for k, v in accounts.items():
-            k2 = k.lower().strip()
+            k2 = norm(k)
             if key and (k2 == key or k2 in key or key in k2):
                 return v
         return accounts.get("default") or (next(iter(accounts.values()))
