@@ -102,4 +102,6 @@ def test_twenty_calls_four_at_a_time_no_leaks(start_simulator, tmp_path: Path) -
         range(1, 22)
     )
     after = _fds_and_threads(sim.proc.pid)
-    assert after[0] <= before[0] and after[1] <= before[1]  # no growth (pjlib may close one)
+    # a leak would grow with the 20 calls; pjlib opens/closes one socket now and then, so
+    # the count moves by one either way between two samples
+    assert after[0] <= before[0] + 1 and after[1] <= before[1]
