@@ -89,6 +89,10 @@ def call_truth(log: list[dict[str, Any]], call_no: int) -> dict[str, Any]:
 VERBOSE = False
 
 
+def _brief_all(data: dict[str, Any] | None) -> str:
+    return ", ".join(f"{k}={str(v)[:80]}" for k, v in (data or {}).items())
+
+
 def _brief(data: dict[str, Any] | None) -> str:
     d = data or {}
     if "chosen" in d:
@@ -109,6 +113,9 @@ def one_call(engine: SipEngine, bus: EventBus, uri: str, entry: dict, intent: st
                       types=[EventType.TRANSCRIPT_CHUNK, EventType.IVR_STEP,
                              EventType.CALL_ANSWERED, EventType.HOLD_DETECTED],
                       call_id=call_id)
+    trouble = bus.subscribe_queue(types=[EventType.CALL_FAILED, EventType.CALL_ENDED,
+                                         EventType.ENGINE_ERROR, EventType.CALL_ANSWERED],
+                                  call_id=call_id)
     start_analyzer(engine, bus, call_id)
     session = start_navigator(engine, bus, call_id, intent, entry["name"], settings,
                               replay=replay, flows=flows)
@@ -130,10 +137,14 @@ def one_call(engine: SipEngine, bus: EventBus, uri: str, entry: dict, intent: st
         engine.hangup(call_id).result(5)
     time.sleep(0.5)
     truth = call_truth(read_log(log_path), call_no)
+    # what the call itself said: explains a run that went nowhere
+    call_events = [f"{ev.type.name} {_brief_all(ev.data)}" for ev in trouble.drain()]
+    trouble.close()
     steps = [{k: st.get(k) for k in ("transcript", "chosen", "reason", "elapsed", "source")}
              for st in session.result.steps]
     return {**truth, "mode": mode, "replayed": session.result.replayed,
-            "diverged": session.result.replay_diverged, "steps": steps}
+            "diverged": session.result.replay_diverged, "steps": steps,
+            "call_events": call_events}
 
 
 def main() -> int:

@@ -3,12 +3,15 @@ so ``holdslayer call demo:acme_bank`` and the TUI work with no SIP trunk at all.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import json
 import os
 import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,20 @@ class DemoCompany:
         self.startup_timeout = startup_timeout
         self.proc: subprocess.Popen[str] | None = None
         self.ready: dict[str, Any] = {}
+        self._stderr: collections.deque[str] = collections.deque(maxlen=200)
+        self._stderr_reader: threading.Thread | None = None
+
+    @property
+    def stderr_tail(self) -> str:
+        """The simulator's last stderr lines (it logs warnings and crashes there)."""
+        return "".join(self._stderr)
+
+    def _drain_stderr(self) -> None:
+        # an unread pipe fills at 64 KiB and then freezes the simulator mid-call
+        assert self.proc is not None and self.proc.stderr is not None
+        with contextlib.suppress(ValueError, OSError):
+            for line in self.proc.stderr:
+                self._stderr.append(line)
 
     @property
     def uri(self) -> str:
@@ -52,10 +69,14 @@ class DemoCompany:
             cmd += ["--hold-seconds", str(self.hold_seconds)]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, start_new_session=True)
+        self._stderr_reader = threading.Thread(target=self._drain_stderr, daemon=True,
+                                               name=f"demo-stderr-{self.company}")
+        self._stderr_reader.start()
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                err = self.proc.stderr.read().strip() if self.proc.stderr else ""
+                self._stderr_reader.join(2)
+                err = self.stderr_tail.strip()
                 raise DemoError(f"demo company {self.company!r} failed to start: {err[-500:]}")
             ready, _, _ = select.select([self.proc.stdout], [], [], 0.2)
             if ready:
@@ -87,6 +108,8 @@ class DemoCompany:
                     pass
                 self.proc.wait(2)
         if self.proc:
+            if self._stderr_reader is not None:
+                self._stderr_reader.join(2)  # EOF follows the child's exit
             for stream in (self.proc.stdout, self.proc.stderr):
                 if stream:
                     stream.close()

@@ -6,6 +6,7 @@ replay must reach the same queue at least twice as fast."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import tempfile
 from pathlib import Path
 
@@ -49,6 +50,10 @@ def _offline_then_replay(company: str, intent_no: int = 0) -> tuple[dict, dict, 
     finally:
         demo.stop()
         engine.stop()
+    # shown in full when a test fails (pytest truncates assertion messages)
+    print("first call:", json.dumps(first, indent=1, default=str))
+    print("replay call:", json.dumps(again, indent=1, default=str))
+    print("simulator stderr tail:", demo.stderr_tail)
     return intent, first, again, log_path
 
 
