@@ -18,7 +18,7 @@ from engine.events import Event, EventBus, EventType
 T0 = 1_780_000_000.0  # a fixed "now" for every clock shown on screen
 
 # pytest runs with --import-mode=importlib: make tui_scenes.py importable by the tests here
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tui_scenes
 
 
 @pytest.fixture(autouse=True)

@@ -8,17 +8,14 @@ neither depends on nor disturbs a real desktop.
 from __future__ import annotations
 
 import dataclasses
-import os
-import re
-import select
 import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from desktop_session import MISSING, desktop_session, printed
 
 from engine.events import Event, EventBus, EventType
 from engine.notify import Notifier, NotifySettings, message_for
@@ -26,121 +23,18 @@ from engine.notify.channels import DesktopChannel
 from engine.notify.settings import DesktopSettings
 from engine.store import HistoryStore
 
-BINARIES = ("Xvfb", "dbus-daemon", "dunst")
-MISSING = [b for b in BINARIES if shutil.which(b) is None]
 pytestmark = pytest.mark.skipif(
     bool(MISSING), reason=f"needs {', '.join(MISSING)} (apt-get install xvfb dbus dunst)"
 )
 
 
-def _read_line(fd: int, timeout: float) -> str:
-    data = b""
-    deadline = time.monotonic() + timeout
-    while not data.endswith(b"\n"):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
-            raise TimeoutError(f"no line within {timeout} s (got {data!r})")
-        chunk = os.read(fd, 256)
-        if not chunk:
-            break
-        data += chunk
-    return data.decode().strip()
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _daemon_ready(env: dict[str, str], out: Path, dunst: subprocess.Popen[bytes]) -> None:
-    """Wait until dunst owns org.freedesktop.Notifications on the private bus."""
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if dunst.poll() is not None:
-            raise RuntimeError(f"dunst exited: {out.with_suffix('.err').read_text()}")
-        if shutil.which("dbus-send") is None:
-            time.sleep(1.0)
-            return
-        reply = subprocess.run(
-            ["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus",
-             "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner",
-             "string:org.freedesktop.Notifications"],
-            env=env, capture_output=True, text=True, timeout=5,
-        )
-        if "boolean true" in reply.stdout:
-            return
-        time.sleep(0.1)
-    raise TimeoutError("dunst never took the notification service name")
-
-
-@contextmanager
-def desktop_session(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dunst_args: tuple[str, ...] = ()
-) -> Iterator[Path]:
-    """Xvfb + a private session bus + ``dunst -print`` (with ``dunst_args``); yields the file
-    dunst prints received notifications to, with DISPLAY / the bus address set."""
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        r, w = os.pipe()
-        xvfb = subprocess.Popen(  # picks a free display and writes its number to fd w
-            ["Xvfb", "-displayfd", str(w), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
-            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        procs.append(xvfb)
-        os.close(w)
-        display = ":" + _read_line(r, 20)
-        os.close(r)
-        bus = subprocess.Popen(
-            ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        )
-        procs.append(bus)
-        assert bus.stdout is not None
-        address = _read_line(bus.stdout.fileno(), 20)
-        env = dict(os.environ, DISPLAY=display, DBUS_SESSION_BUS_ADDRESS=address)
-        out = tmp_path / "dunst.out"
-        with out.open("wb") as stdout, out.with_suffix(".err").open("wb") as stderr:
-            dunst = subprocess.Popen(
-                ["dunst", "-print", *dunst_args], env=env, stdout=stdout, stderr=stderr
-            )
-        procs.append(dunst)
-        _daemon_ready(env, out, dunst)
-        monkeypatch.setenv("DISPLAY", display)
-        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
-        yield out
-    finally:
-        for proc in reversed(procs):
-            _stop(proc)
-        for proc in procs:
-            if proc.stdout is not None:
-                proc.stdout.close()
-
-
 @pytest.fixture
 def dunst_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Path of the file dunst prints received notifications to, with the session env set."""
-    with desktop_session(tmp_path, monkeypatch) as out:
+    with desktop_session(tmp_path) as (env, out):
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
         yield out
-
-
-def printed(out: Path, count: int, timeout: float = 10) -> list[dict[str, str]]:
-    """dunst -print blocks ("{ appname: '...' summary: '...' ... }") as dicts."""
-    deadline = time.monotonic() + timeout
-    while True:
-        blocks = re.findall(r"\{\n(.*?)\n\}", out.read_text(), flags=re.S)
-        if len(blocks) >= count or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    result = []
-    for block in blocks:
-        fields = dict(re.findall(r"^\t(\w+): '?(.*?)'?$", block, flags=re.M))
-        result.append(fields)
-    return result
 
 
 def test_person_answered_reaches_the_desktop(dunst_output: Path, tmp_path: Path) -> None:
@@ -222,7 +116,9 @@ def dunst_menu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Duns
     script.chmod(0o755)
     config = tmp_path / "dunstrc"
     config.write_text(f"[global]\n    dmenu = {script}\n")
-    with desktop_session(tmp_path, monkeypatch, ("-config", str(config))) as out:
+    with desktop_session(tmp_path, ("-config", str(config))) as (env, out):
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
         yield DunstMenu(out, menu, choice)
 
 

@@ -1,7 +1,7 @@
 """A private desktop for alert tests: Xvfb, a session D-Bus and dunst printing every
-notification it receives to a file. The same approach as tests/store/notify/test_desktop.py
-(kept separate: test directories here are not packages), always a fresh session so a test
-neither depends on nor disturbs a real desktop."""
+notification it receives to a file. Always a fresh session, even when the developer has
+one, so a test neither depends on nor disturbs a real desktop. (tests/conftest.py puts this
+folder on sys.path: the test folders are not packages.)"""
 
 from __future__ import annotations
 
@@ -62,12 +62,15 @@ def _wait_for_dunst(env: dict[str, str], dunst: subprocess.Popen[bytes], err: Pa
 
 
 @contextmanager
-def desktop_session(directory: Path) -> Iterator[tuple[dict[str, str], Path]]:
-    """(environment for the app, dunst's output file)."""
+def desktop_session(
+    directory: Path, dunst_args: tuple[str, ...] = ()
+) -> Iterator[tuple[dict[str, str], Path]]:
+    """(DISPLAY and DBUS_SESSION_BUS_ADDRESS for the app, the file ``dunst -print`` writes
+    every notification to); ``dunst_args`` go to dunst (a config file, say)."""
     procs: list[subprocess.Popen[bytes]] = []
     try:
         r, w = os.pipe()
-        procs.append(subprocess.Popen(
+        procs.append(subprocess.Popen(  # picks a free display, writes its number to fd w
             ["Xvfb", "-displayfd", str(w), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
             pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         os.close(w)
@@ -81,8 +84,8 @@ def desktop_session(directory: Path) -> Iterator[tuple[dict[str, str], Path]]:
         env = {"DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": address}
         out, err = directory / "dunst.out", directory / "dunst.err"
         with out.open("wb") as stdout, err.open("wb") as stderr:
-            dunst = subprocess.Popen(["dunst", "-print"], env=dict(os.environ, **env),
-                                     stdout=stdout, stderr=stderr)
+            dunst = subprocess.Popen(["dunst", "-print", *dunst_args],
+                                     env=dict(os.environ, **env), stdout=stdout, stderr=stderr)
         procs.append(dunst)
         _wait_for_dunst(dict(os.environ, **env), dunst, err)
         yield env, out
@@ -91,7 +94,13 @@ def desktop_session(directory: Path) -> Iterator[tuple[dict[str, str], Path]]:
             _stop(proc)
 
 
-def printed(out: Path) -> list[dict[str, str]]:
-    """dunst -print blocks ("{ appname: '...' summary: '...' ... }") as dicts."""
-    blocks = re.findall(r"\{\n(.*?)\n\}", out.read_text(), flags=re.S)
+def printed(out: Path, count: int = 0, timeout: float = 10) -> list[dict[str, str]]:
+    """dunst -print blocks ("{ appname: '...' summary: '...' ... }") as dicts, waiting up to
+    ``timeout`` for at least ``count`` of them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        blocks = re.findall(r"\{\n(.*?)\n\}", out.read_text(), flags=re.S)
+        if len(blocks) >= count or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     return [dict(re.findall(r"^\t(\w+): '?(.*?)'?$", b, flags=re.M)) for b in blocks]
