@@ -26,7 +26,7 @@ from textual.screen import Screen
 
 from engine.config import ConfigError, Settings, config_path, load_settings
 from engine.events import Event, EventType
-from engine.notify.messages import HANG_UP, TAKE_CALL
+from engine.notify.messages import HANG_UP, SHOW_CALL, TAKE_CALL
 from holdslayer_tui.call_book import HANDED_OVER, YOU_SAID, CallBook, CallView
 from holdslayer_tui.call_queue import CallQueue
 from holdslayer_tui.company_choices import demo_choices
@@ -280,11 +280,15 @@ class HoldSlayerApp(App[int]):
 
     def _user_action(self, event: Event) -> None:
         """The user answered an alert outside the app ("Take call" / "Hang up" on the desktop
-        notification): the same as ``t`` / ``h`` on that call's screen."""
+        notification): the same as ``t`` / ``h`` on that call's screen. Clicking the
+        notification itself opens that call's screen, ended or not."""
         call = self.book.get(event.call_id)
+        action = event.data.get("action")
+        if call is not None and action == SHOW_CALL:
+            self.open_call(call.call_id)
+            return
         if call is None or not call.live:
             return  # a stale button on a call that has already ended
-        action = event.data.get("action")
         where = str(event.data.get("source") or "elsewhere")
         if action == TAKE_CALL:
             self.notify(f"Taking {call.title} (from the {where} notification).",

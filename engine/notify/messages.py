@@ -13,6 +13,7 @@ from engine.notify.priority import Priority
 # The key is what a USER_ACTION event carries in data["action"]; the title is the button.
 TAKE_CALL = "take_call"
 HANG_UP = "hang_up"
+SHOW_CALL = "show_call"  # the notification itself was clicked: bring that call into view
 PERSON_ACTIONS: tuple[tuple[str, str], ...] = ((TAKE_CALL, "Take call"), (HANG_UP, "Hang up"))
 
 

@@ -74,6 +74,24 @@ def test_take_call_pressed_on_the_desktop_hands_the_call_over(fake_runtime,
     asyncio.run(go())
 
 
+def test_clicking_the_notification_brings_its_call_into_view(fake_runtime) -> None:
+    async def go() -> None:
+        app = make_app(fake_runtime)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await person_on_the_line(pilot, app, fake_runtime)
+            app.call_now("demo:telco", "help", "Nimbus Mobile")
+            await until(pilot, lambda: isinstance(app.screen, LiveCallScreen)
+                        and app.screen.call_id == "call2")
+            publish(fake_runtime, EventType.USER_ACTION, "call1", T0 + 52,
+                    action="show_call", source="desktop")
+            await until(pilot, lambda: isinstance(app.screen, LiveCallScreen)
+                        and app.screen.call_id == "call1")
+            assert app.book.get("call1").state == PERSON  # shown, nothing else done
+            assert fake_runtime.engine.hangups == []
+
+    asyncio.run(go())
+
+
 class _Engine:
     def __init__(self) -> None:
         self.hangups: list[tuple[str, str]] = []

@@ -6,9 +6,10 @@ it. Its ``send`` swallows errors, so success is judged by the ``on_dispatched`` 
 
 A notification with actions ("Take call" / "Hang up" when a person answers) gets one button
 per action, but only where the server says it can show buttons (the "actions" capability;
-the text alone would otherwise promise something the user cannot click). A press arrives as
-a D-Bus signal on this channel's loop and is handed straight to ``on_action``, which only
-publishes an event: nothing here waits on the user.
+the text alone would otherwise promise something the user cannot click). Clicking a call's
+notification itself is the action ``show_call`` (the app brings that call into view). A
+press arrives as a D-Bus signal on this channel's loop and is handed straight to
+``on_action``, which only publishes an event: nothing here waits on the user.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import threading
 from typing import Any
 
 from engine.notify.channels.base import Channel, ChannelError
-from engine.notify.messages import Notification
+from engine.notify.messages import SHOW_CALL, Notification
 from engine.notify.priority import Priority
 from engine.notify.settings import DesktopSettings
 
@@ -68,12 +69,18 @@ class DesktopChannel(Channel):
         except Exception:  # the server is unreachable: sending would fail the same way
             return False
         dispatched = asyncio.Event()
+        clicked = (
+            functools.partial(self._pressed, n, SHOW_CALL)
+            if n.call_id and self.on_action is not None
+            else None
+        )
         await self._notifier.send(
             n.title,
             n.body,
             urgency=_urgency(n.priority),
             buttons=buttons,
             on_dispatched=dispatched.set,
+            on_clicked=clicked,
         )
         return dispatched.is_set()
 

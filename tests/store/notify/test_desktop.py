@@ -144,6 +144,25 @@ def test_a_button_on_the_person_alert_reaches_the_bus(
     assert (event.call_id, event.data) == ("c9", {"action": action, "source": "desktop"})
 
 
+def test_clicking_the_alert_itself_asks_to_show_that_call(dunst_menu: DunstMenu) -> None:
+    """dunst's "do action" on a notification (its default click) invokes the default action
+    desktop-notifier registers for on_clicked."""
+    bus = EventBus()
+    with bus.subscribe_queue(types=[EventType.USER_ACTION]) as actions:
+        with Notifier(bus, NotifySettings()) as notifier:
+            bus.publish(Event(EventType.CALL_STARTED, "c4", {"company": "Acme Bank"}))
+            bus.publish(Event(EventType.HUMAN_DETECTED, "c4", {"confidence": 0.9}))
+            printed(dunst_menu.out, 1)
+            event = None
+            deadline = time.monotonic() + 10
+            while event is None and time.monotonic() < deadline:  # shown only once drawn
+                subprocess.run(["dunstctl", "action", "0"], capture_output=True, timeout=5)
+                event = actions.get(timeout=0.5)
+            assert notifier.wait_idle(10)
+    assert event is not None, "clicking the notification sent nothing"
+    assert (event.call_id, event.data) == ("c4", {"action": "show_call", "source": "desktop"})
+
+
 class _FakeServer:
     """desktop-notifier's side of a server, reporting what it can do and what it was sent."""
 
