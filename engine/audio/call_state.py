@@ -481,7 +481,9 @@ class CallStateDetector:
             # words is enough once the voice has stopped and no music came back
             # only on the final transcript: a partial is rough, and a recording's giveaway
             # words ("...assisting other customers") often come at its end
-            if cues is not None and ep.text_final and cues.recorded < 1.0:
+            # and words in it: Whisper's "" or "Thank you." on a burst of music is not a voice
+            if (cues is not None and ep.text_final and cues.recorded < 1.0
+                    and transcript_cues.says_something(ep.text)):
                 return self._declare(t, ep, "spoke, then waited for an answer", 0.8)
             if self.stt_degraded:
                 return self._declare(t, ep, "spoke, then waited (no transcript: STT down)", 0.6)

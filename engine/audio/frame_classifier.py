@@ -52,6 +52,10 @@ class ClassifierSettings:
     silence_dbfs: float = -50.0
     speech_prob: float = 0.5
     smooth_frames: int = 10
+    # silero's recurrent state drifts over minutes of music until a voice scores ≈0 (a
+    # person after a 3-minute hold went unheard): start it afresh after this long with no
+    # voice in it. A fresh state hears the next word as well as a long-running one.
+    silero_reset_s: float = 3.0
 
 
 class FrameClassifier:
@@ -63,6 +67,8 @@ class FrameClassifier:
         self._win = self._silero.window_size_samples
         self._pending = np.zeros(0, dtype=np.float32)
         self._prob = 0.0
+        self._quiet_windows = 0
+        self._reset_after = max(1, round(self.s.silero_reset_s * RATE / self._win))
         self._webrtc = webrtcvad.Vad(2)
         self._history = np.zeros(N_FFT, dtype=np.float32)
         self._hann = np.hanning(N_FFT).astype(np.float32)
@@ -82,6 +88,10 @@ class FrameClassifier:
         while self._pending.size >= self._win:
             self._prob = float(self._silero.process(self._pending[: self._win].tobytes()))
             self._pending = self._pending[self._win :]
+            self._quiet_windows = self._quiet_windows + 1 if self._prob < 0.2 else 0
+            if self._quiet_windows >= self._reset_after:
+                self._silero.reset()
+                self._quiet_windows = 0
 
         voiced = self._webrtc.is_speech(frame.tobytes(), RATE)
 

@@ -143,6 +143,18 @@ def score(text: str) -> TextCues:
     return TextCues(human, recorded, reasons)
 
 
+# What Whisper writes for sound that holds no words (music, breath, a click): never proof
+# that someone spoke.
+_FILLER = {"", "you", "thank you", "thanks", "thanks for watching", "bye", "okay", "oh",
+           "music", "um", "uh", "hmm"}  # fmt: skip
+
+
+def says_something(text: str) -> bool:
+    """Real words, not Whisper's filler for a sound without any."""
+    words = normalise(text)
+    return words not in _FILLER and len(words.split()) >= 2
+
+
 def _num(word: str | None) -> int | None:
     if word is None:
         return None

@@ -59,6 +59,18 @@ def test_real_person_reading_after_hold_is_detected_by_turn_taking(
     assert human.evidence["rule"].startswith("spoke, then waited")
 
 
+@pytest.mark.parametrize("heard", ["", "Thank you.", "you"])
+def test_a_sound_whisper_finds_no_words_in_is_no_person_waiting(music, line, read_speech,
+                                                                heard):
+    """A burst the voice detector takes for speech, then quiet: "spoke, then waited" only
+    when the transcript holds words (Whisper writes "" or "Thank you." for music)."""
+    audio_read, _ = read_speech[1]
+    audio = line(np.concatenate([music[: 16000 * 40], silence(0.8), audio_read, silence(5)]))
+    res = replay(audio, lambda pcm, final: (heard, 0.05))
+    assert res.first("hold") is not None
+    assert res.first("human") is None, res.first("human").evidence
+
+
 def test_announcement_heard_on_an_earlier_call_is_vetoed_by_fingerprint(music, prompts, line):
     ann = prompts("queue-periodic-announce")
     # without memory, acoustics alone (no STT) take an announcement followed by silence

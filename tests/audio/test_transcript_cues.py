@@ -1,5 +1,6 @@
 import pytest
 
+from engine.audio import transcript_cues
 from engine.audio.transcript_cues import parse_queue, score
 
 
@@ -50,3 +51,11 @@ def test_callback_offer_with_its_key():
     q = parse_queue("To receive a call back instead of waiting on hold, press 1 now.")
     assert q["callback_offer"] is True and q["callback_key"] == "1"
     assert parse_queue("Thank you for your patience.") == {}
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("", False), ("Thank you.", False), ("you", False), ("Thanks for watching!", False),
+    ("Hmm.", False), ("He was not an ill disposed young man.", True), ("Hello? Anyone?", True),
+])
+def test_whisper_filler_is_not_words(text: str, words: bool) -> None:
+    assert transcript_cues.says_something(text) is words
