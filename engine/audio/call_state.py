@@ -452,6 +452,9 @@ class CallStateDetector:
             cues is not None
             and cues.human >= self.s.human_text_score
             and (cues.recorded < self.s.recorded_text_score or cues.human >= cues.recorded + 2)
+            # before hold, on the whole turn: a bot introduces itself like a person ("Hi, I'm
+            # Emma, ...") and gives itself away only later ("...your virtual assistant")
+            and (self.phase == "hold" or ep.text_final)
         ):
             return self._declare(t, ep, "words of a person", 0.95 if cues.recorded == 0 else 0.85)
         if ep.recorded:

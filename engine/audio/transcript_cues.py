@@ -65,6 +65,10 @@ _RECORDED = [
     (r"\b(main menu|menu options|have changed|para español|to repeat (these|this))", 2.0, "menu"),
     (r"\bthank you for (calling|your patience|holding|waiting)\b(?!,? (this|my))", 1.0,
      "stock thank-you"),
+    # a bot that introduces itself like a person ("Hi, I'm Emma, your virtual assistant. How
+    # can I help you today?"): outweighs every person's cue, a veto
+    (r"\b(virtual|automated|digital|ai|voice) (assistant|agent|attendant|system|helper)\b"
+     r"|\bautomated\b|\bi'?m (a|an|your) (bot|robot)\b", 6.0, "automated assistant"),
 ]  # fmt: skip
 
 _NUM = r"(\d+|" + "|".join(_NUMBER_WORDS) + r")"

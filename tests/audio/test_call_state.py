@@ -46,6 +46,19 @@ def test_person_after_hold_is_detected_by_their_words(music, prompts, line, whis
     assert "this is" in human.evidence["text"].lower()
 
 
+def test_a_virtual_assistant_after_the_menu_is_no_person(prompts, line, whisper):
+    """Bots introduce themselves with a name and offer help ("Hi, I'm Emma... how can I help
+    you today?"), then wait for an answer. Before hold, a person is decided on the whole
+    turn's words, where the bot gives itself away."""
+    menu = prompts("basic-pbx-ivr-main")
+    bot = synthesize("Hi, I'm Emma, Acme Bank's virtual assistant. How can I help you today?")
+    audio = line(np.concatenate([menu, silence(2), bot, silence(5)]))  # 27 s into the call
+    res = replay(audio, timed(whisper))
+    assert res.first("human") is None, res.first("human").evidence
+    said = " ".join(t.text for t in res.transcripts if t.final).lower()
+    assert "assistant" in said  # it was heard, and understood as a bot
+
+
 def test_real_person_reading_after_hold_is_detected_by_turn_taking(
     music, line, read_speech, whisper
 ):

@@ -59,3 +59,13 @@ def test_callback_offer_with_its_key():
 ])
 def test_whisper_filler_is_not_words(text: str, words: bool) -> None:
     assert transcript_cues.says_something(text) is words
+
+
+@pytest.mark.parametrize("text", [
+    "Hi, I'm Emma, Acme Bank's virtual assistant. How can I help you today?",
+    "Hello, this is Max, your automated assistant. What can I do for you?",
+    "Hi! I'm Sam, a digital assistant for Contoso. How may I help you?",
+])
+def test_a_bot_that_introduces_itself_like_a_person_is_a_recording(text: str) -> None:
+    cues = score(text)
+    assert cues.recorded > cues.human, cues
