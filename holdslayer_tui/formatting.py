@@ -37,3 +37,8 @@ OUTCOME_LABELS = {
 
 def outcome(value: str | None) -> str:
     return OUTCOME_LABELS.get(value or "", value or "—")
+
+
+def cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` columns, an ellipsis showing where it was cut."""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"

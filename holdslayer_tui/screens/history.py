@@ -15,10 +15,13 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from holdslayer_tui.formatting import clock, outcome, when
+from holdslayer_tui.formatting import clock, cut, outcome, when
 from holdslayer_tui.screens.base import HsScreen
 
 COLUMNS = ("Started", "Company", "Number", "Intent", "Outcome", "Hold", "Total")
+# below this many columns of terminal the number goes (it is in the call's detail) and the
+# longer texts are cut, so the table fits an 80x24 SSH session without scrolling sideways
+WIDE = 110
 
 
 class HistoryLoaded(Message):
@@ -48,9 +51,15 @@ class HistoryScreen(HsScreen):
         yield Static("", id="history-status")
         yield Footer()
 
+    _calls: list[dict[str, Any]] = []
+    _wide: bool | None = None
+
     def on_mount(self) -> None:
-        self.query_one("#history-table", DataTable).add_columns(*COLUMNS)
         self.action_reload()
+
+    def on_resize(self) -> None:
+        if (self.size.width >= WIDE) != self._wide:
+            self._fill()
 
     def on_screen_resume(self) -> None:
         self.action_reload()
@@ -89,16 +98,35 @@ class HistoryScreen(HsScreen):
         if message.calls is None:
             status.update(message.error)
             return
-        table = self.query_one("#history-table", DataTable)
-        table.clear()
-        for c in message.calls:
-            table.add_row(when(c.get("started_at")), c.get("company") or c.get("target") or "",
-                          c.get("number") or "", (c.get("intent") or "")[:24],
-                          outcome(c.get("outcome")), clock(c.get("hold_seconds")),
-                          clock(c.get("total_seconds")), key=c["call_id"])
+        self._calls = message.calls
+        self._fill()
         n = len(message.calls)
         status.update(f"{n} call{'s' if n != 1 else ''} · Enter opens one"
                       if n else "No calls yet. Dial one with F2.")
+
+    def _fill(self) -> None:
+        """(Re)build the rows for the current width, keeping the cursor's call."""
+        table = self.query_one("#history-table", DataTable)
+        wide = self.size.width >= WIDE
+        keep = table.cursor_row
+        if wide != self._wide:
+            table.clear(columns=True)
+            table.add_columns(*(c for c in COLUMNS if wide or c != "Number"))
+            self._wide = wide
+        else:
+            table.clear()
+        width = 24 if wide else 14
+        for c in self._calls:
+            company = c.get("company") or c.get("target") or ""
+            row = [when(c.get("started_at")), company if wide else cut(company, 18),
+                   c.get("number") or "", cut(c.get("intent") or "", width),
+                   outcome(c.get("outcome")), clock(c.get("hold_seconds")),
+                   clock(c.get("total_seconds"))]
+            if not wide:
+                del row[2]
+            table.add_row(*row, key=c["call_id"])
+        if self._calls:
+            table.move_cursor(row=min(keep, len(self._calls) - 1))
 
     @on(DataTable.RowSelected, "#history-table")
     def _open(self, event: DataTable.RowSelected) -> None:

@@ -77,8 +77,10 @@ async def _dial_press_digits_hang_up_history(tmp_path: Path) -> None:
         await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
         table = app.screen.query_one("#history-table", DataTable)
         await until(pilot, lambda: table.row_count >= 1, timeout=10)
-        row = table.get_row(call_id)
-        assert row[1] == "Acme Bank" and row[3] == "check balance" and row[4] == "hung up"
+        row = dict(zip((c.label.plain for c in table.columns.values()),
+                       table.get_row(call_id), strict=True))
+        assert (row["Company"], row["Intent"], row["Outcome"]) == (
+            "Acme Bank", "check balance", "hung up")
 
 
 def test_quit_with_live_call_hangs_up_within_two_seconds(tmp_path: Path) -> None:
