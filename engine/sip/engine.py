@@ -684,14 +684,14 @@ class SipEngine:
         ci = leg.pj_call.getInfo()
         code, st = int(ci.lastStatusCode), ci.state
         if st == pj.PJSIP_INV_STATE_EARLY and leg.direction == "outbound":
-            if code == 180 and not leg.notified_ringing:
-                leg.notified_ringing = True
-                leg.state = "ringing"
-                self.bus.emit(EventType.CALL_RINGING, call_id, sip_code=code)
-            elif code == 183 and not leg.notified_early:
-                leg.notified_early = True
-                leg.state = "early_media"
-                self.bus.emit(EventType.CALL_EARLY_MEDIA, call_id, sip_code=code)
+            # early media is audio before the answer: an 18x with SDP (180 or 183); a 183
+            # without SDP is only progress, reported like ringing. Its SDP is applied just
+            # after this callback, so a 183 waits a moment to tell which it was.
+            if not self._early_media(leg, ci):
+                if code == 180:
+                    self._progress(leg, code)
+                elif code == 183:
+                    self._later(0.3, lambda: self._progress(leg, code))
         elif st == pj.PJSIP_INV_STATE_CONFIRMED and leg.state != "answered":
             leg.state = "answered"
             leg.answered_at = time.time()
@@ -748,6 +748,29 @@ class SipEngine:
                 audio = leg.pj_call.getAudioMedia(mi.index)
                 self._connect_media(leg, audio, int(mi.audioConfSlot))
                 break
+        if ci.state == pj.PJSIP_INV_STATE_EARLY and leg.direction == "outbound":
+            self._early_media(leg, ci)
+
+    def _progress(self, leg: CallLeg, code: int) -> None:
+        if leg.notified_ringing or leg.notified_early or leg.ended or leg.answered_at:
+            return
+        leg.notified_ringing = True
+        leg.state = "ringing"
+        self.bus.emit(EventType.CALL_RINGING, leg.call_id, sip_code=code)
+        self._snapshot(leg)
+
+    def _early_media(self, leg: CallLeg, ci: Any) -> bool:
+        """CALL_EARLY_MEDIA once, when audio flows before the answer (an 18x with SDP); its
+        tap already carries that audio (announcements, "the number you dialled...")."""
+        active = any(mi.type == pj.PJMEDIA_TYPE_AUDIO and mi.status == pj.PJSUA_CALL_MEDIA_ACTIVE
+                     for mi in ci.media)  # fmt: skip
+        if active and not leg.notified_early:
+            leg.notified_early = True
+            leg.state = "early_media"
+            self.bus.emit(EventType.CALL_EARLY_MEDIA, leg.call_id,
+                          sip_code=int(ci.lastStatusCode))
+            self._snapshot(leg)
+        return leg.notified_early
 
     def _on_transfer_status(self, call_id: str, code: int, reason: str, final: bool) -> None:
         leg = self._legs.get(call_id)

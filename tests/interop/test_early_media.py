@@ -1,7 +1,8 @@
 """Early media: SIPp answers 183 Session Progress with SDP, pauses, then 200 OK.
 
 The engine must report the early media (CALL_EARLY_MEDIA, sip_code 183) before the answer,
-then answer the call normally and hang up cleanly.
+then answer the call normally and hang up cleanly. A 183 without SDP carries no audio: it is
+progress (CALL_RINGING), never early media.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ a=rtpmap:101 telephone-event/8000
 a=fmtp:101 0-16
 """
 
-UAS_EARLY_MEDIA = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+UAS_EARLY_MEDIA = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
 <scenario name="UAS: 100, 183 with SDP, pause, 200 OK, then our BYE">
   <recv request="INVITE" crlf="true"/>
@@ -52,10 +53,7 @@ SIP/2.0 183 Session Progress
 [last_Call-ID:]
 [last_CSeq:]
 Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-{SDP}
+{PROGRESS_BODY}
 ]]></send>
   <pause milliseconds="{PAUSE_MS}"/>
   <send retrans="500"><![CDATA[
@@ -88,12 +86,14 @@ Content-Length: 0
 """
 
 
-def start_sipp_early_media(spawn, tmp_path: Path) -> Sipp:
+def start_sipp_early_media(spawn, tmp_path: Path, sdp_in_183: bool = True) -> Sipp:
     """SIPp running UAS_EARLY_MEDIA for one call, started like conftest's ``sipp_uas``."""
     sipp = need("sipp", "sip-tester")
     port = free_udp_port()
     scenario = tmp_path / "uas_early_media.xml"
-    scenario.write_text(UAS_EARLY_MEDIA)
+    body = (f"Content-Type: application/sdp\nContent-Length: [len]\n\n{SDP}" if sdp_in_183
+            else "Content-Length: 0\n")
+    scenario.write_text(UAS_EARLY_MEDIA.format(PROGRESS_BODY=body, PAUSE_MS=PAUSE_MS, SDP=SDP))
     proc = spawn(
         [sipp, "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(port),
          "-mp", str(free_udp_port()), "-m", "1", "-nostdin", "-timeout", "30s",
@@ -129,6 +129,7 @@ def test_183_with_sdp_is_early_media_then_answered(make_engine, spawn, tmp_path)
     types = eut.types(call_id)
     assert types.index("CALL_EARLY_MEDIA") < types.index("CALL_ANSWERED")
     assert "CALL_FAILED" not in types
+    assert "CALL_RINGING" not in types  # a 183 with SDP is early media, not mere progress
 
     assert eut.engine.hangup(call_id).result(timeout=5) is True
     ended = eut.wait_event(EventType.CALL_ENDED, call_id, timeout=10)
@@ -136,4 +137,17 @@ def test_183_with_sdp_is_early_media_then_answered(make_engine, spawn, tmp_path)
     assert ended.data["reason"] == "hung up by user"
     assert types.count("CALL_EARLY_MEDIA") == 1
     # SIPp exits 0 only if its scenario ran to the end: 183, 200, ACK, our BYE, its 200.
+    assert peer.proc.wait(15) == 0
+
+
+def test_183_without_sdp_is_progress_not_early_media(make_engine, spawn, tmp_path) -> None:
+    peer = start_sipp_early_media(spawn, tmp_path, sdp_in_183=False)
+    eut = make_engine()
+    call_id = eut.engine.dial(peer.uri)
+    ringing = eut.wait_event(EventType.CALL_RINGING, call_id, timeout=10)
+    assert ringing.data["sip_code"] == 183
+    eut.wait_event(EventType.CALL_ANSWERED, call_id, timeout=10)
+    assert "CALL_EARLY_MEDIA" not in eut.types(call_id)
+    assert eut.engine.hangup(call_id).result(timeout=5) is True
+    eut.wait_event(EventType.CALL_ENDED, call_id, timeout=10)
     assert peer.proc.wait(15) == 0
