@@ -39,6 +39,7 @@ class DetectorSettings:
         0.5, 0.8, 1.1, 1.4, 1.7, 2.0, 2.4, 2.8, 3.3, 3.8, 4.4, 5.0,
     )  # fmt: skip
     human_text_score: float = 2.0
+    start_phase_words_s: float = 3.0  # before hold: judge a turn on at least this much of it
     window_s: float = 3.0  # a long or recorded turn: transcribe its last 3 s...
     window_every_s: float = 1.5  # ...this often, to hear a person who cuts into it
     recorded_text_score: float = 1.5
@@ -452,9 +453,14 @@ class CallStateDetector:
             cues is not None
             and cues.human >= self.s.human_text_score
             and (cues.recorded < self.s.recorded_text_score or cues.human >= cues.recorded + 2)
-            # before hold, on the whole turn: a bot introduces itself like a person ("Hi, I'm
-            # Emma, ...") and gives itself away only later ("...your virtual assistant")
-            and (self.phase == "hold" or ep.text_final)
+            # before hold, on the turn's first seconds at least: a bot introduces itself like a
+            # person ("Hi, I'm Emma, ...") and gives itself away a breath later ("...your
+            # virtual assistant")
+            and (
+                self.phase == "hold"
+                or ep.text_final
+                or ep.text_until - ep.start >= self.s.start_phase_words_s
+            )
         ):
             return self._declare(t, ep, "words of a person", 0.95 if cues.recorded == 0 else 0.85)
         if ep.recorded:
