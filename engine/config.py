@@ -15,7 +15,15 @@ from typing import Any, Literal
 
 import platformdirs
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from engine.notify.settings import NotifySettings
@@ -54,7 +62,13 @@ class SipSettings(Section):
     auth_username: str = Field("", description="if different from username")
     realm: str = "*"
     outbound_proxy: str = ""
-    transport: Literal["udp", "tcp"] = "udp"
+    transport: Literal["udp", "tcp", "tls"] = "udp"
+    srtp: Literal["off", "optional", "mandatory"] = Field(
+        "off", description="encrypt call audio (SDES-SRTP); the keys travel in the SDP, so "
+        "they stay private only when transport is tls")
+    tls_ca_file: str = Field("", description="PEM file of CAs that may sign the trunk's cert")
+    tls_verify_server: bool = Field(False, description="refuse a trunk whose TLS certificate "
+                                    "tls_ca_file does not vouch for")
     bind_host: str = "127.0.0.1"
     bind_port: int = Field(0, ge=0, le=65535, description="0 picks a free port")
     public_host: str = ""
@@ -74,6 +88,22 @@ class SipSettings(Section):
         if v and not v.lower().startswith(("sip:", "sips:")):
             v = "sip:" + v
         return v
+
+    @field_validator("tls_ca_file")
+    @classmethod
+    def _ca_file_exists(cls, v: str) -> str:
+        v = v.strip()
+        if v and not Path(v).expanduser().is_file():
+            raise ValueError(f"tls_ca_file {v!r} does not exist or is not a file")
+        return str(Path(v).expanduser()) if v else v
+
+    @model_validator(mode="after")
+    def _verify_needs_ca(self) -> SipSettings:
+        # checking a certificate means checking it against CAs the user named
+        if self.tls_verify_server and not self.tls_ca_file:
+            raise ValueError("tls_verify_server = true needs tls_ca_file (a PEM file of the "
+                             "CAs that sign the trunk's certificate)")
+        return self
 
 
 class RecordingSettings(Section):

@@ -44,14 +44,26 @@ from engine.sip.pj_objects import (
     TapPort,
     abandon_forever,
 )
-from engine.sip.sip_causes import describe_reg_failure, describe_sip_status
-from engine.sip.targets import Target, parse_target
+from engine.sip.sip_causes import (
+    describe_reg_failure,
+    describe_secure_failure,
+    describe_sip_status,
+)
+from engine.sip.targets import Target, needs_tls, parse_target
 from engine.wavio import read_wav
 
 log = logging.getLogger(__name__)
 
 PJMEDIA_RTP_EREMNORFC2833 = 220000 + 102  # PJMEDIA_ERRNO_START + 102
 MAX_CALLS = 4  # the pjsua2-python wheel is built with PJSUA_MAX_CALLS = 4 (more is capped)
+TLS_HANDSHAKE_MS = 10000  # a peer that accepts TCP but never finishes TLS must not stall a call
+_SRTP_USE = {"off": pj.PJMEDIA_SRTP_DISABLED, "optional": pj.PJMEDIA_SRTP_OPTIONAL,
+             "mandatory": pj.PJMEDIA_SRTP_MANDATORY}
+_MEDIA_PROTO = {pj.PJMEDIA_TP_PROTO_RTP_AVP: "RTP/AVP", pj.PJMEDIA_TP_PROTO_RTP_AVPF: "RTP/AVPF",
+                pj.PJMEDIA_TP_PROTO_RTP_SAVP: "RTP/SAVP",
+                pj.PJMEDIA_TP_PROTO_RTP_SAVPF: "RTP/SAVPF",
+                pj.PJMEDIA_TP_PROTO_DTLS_SRTP: "UDP/TLS/RTP/SAVP",
+                pj.PJMEDIA_TP_PROTO_DTLS_SRTPF: "UDP/TLS/RTP/SAVPF"}
 
 
 class SipError(RuntimeError):
@@ -97,6 +109,7 @@ class CallLeg:
     rx_changed_at: float = dataclasses.field(default_factory=time.monotonic)
     notified_ringing: bool = False
     notified_early: bool = False
+    media_proto: str = ""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -109,6 +122,7 @@ class CallSnapshot:
     answered_at: float | None
     dtmf_method: str
     meta: dict[str, Any]
+    media_proto: str = ""  # the negotiated SDP profile: "RTP/SAVP" means SRTP
 
 
 class SipEngine:
@@ -121,7 +135,12 @@ class SipEngine:
         *,
         auto_answer: bool = False,
         user_agent: str = "HoldSlayer/0.1",
+        tls_cert_file: str = "",
+        tls_key_file: str = "",
     ) -> None:
+        """``tls_cert_file``/``tls_key_file`` (PEM) are only needed to *accept* TLS calls (a
+        test peer, a simulator); placing TLS calls needs no certificate of our own. With
+        them and ``transport = "tls"`` our Contact is ``sips:``, as ``sips:`` callers need."""
         self.bus = bus
         self.settings = settings or SipSettings()
         self.auto_answer = auto_answer
@@ -146,6 +165,9 @@ class SipEngine:
         self._ep: pj.Endpoint | None = None
         self._direct_acc: PjAccount | None = None
         self._trunk_acc: PjAccount | None = None
+        self._tls_cert_file, self._tls_key_file = tls_cert_file, tls_key_file
+        self._tls_tid: int | None = None
+        self._sips_acc: PjAccount | None = None
         self._ports = PortPool()
         self._last_watchdog = 0.0
 
@@ -213,10 +235,7 @@ class SipEngine:
             )
         user = t.value if s.number_format == "e164" else t.value.lstrip("+")
         domain = s.dial_domain or s.registrar.split(":", 1)[1].split(";")[0]
-        uri = f"sip:{user}@{domain}"
-        if s.transport == "tcp":
-            uri += ";transport=tcp"
-        return uri, True
+        return f"sip:{user}@{domain}" + _transport_param(s.transport), True
 
     def _same_host_as_trunk(self, uri: str) -> bool:
         if not self.settings.registrar:
@@ -366,26 +385,83 @@ class SipEngine:
         cfg.logConfig.msgLogging = 1 if level >= 4 else 0
         ep.libInit(cfg)
         ep.audDevManager().setNullDev()
-        tcfg = pj.TransportConfig()
-        tcfg.boundAddress = s.bind_host
-        tcfg.port = s.bind_port
-        if s.public_host:
-            tcfg.publicAddress = s.public_host
-        kind = pj.PJSIP_TRANSPORT_TCP if s.transport == "tcp" else pj.PJSIP_TRANSPORT_UDP
-        tid = ep.transportCreate(kind, tcfg)
+        tid = self._create_transport(s.transport, s.bind_port)
         self.local_port = int(ep.transportGetInfo(tid).localName.rsplit(":", 1)[1])
         ep.libStart()
         acfg = pj.AccountConfig()
         acfg.idUri = f"sip:holdslayer@{s.public_host or s.bind_host}:{self.local_port}"
+        if s.transport == "tls" and self._tls_cert_file:
+            # we accept TLS calls: sips: callers refuse a Contact that is not sips: (see
+            # _direct_account_for), so offer one
+            acfg.sipConfig.contactForced = \
+                f"<sips:holdslayer@{s.public_host or s.bind_host}:{self.local_port}>"
+        self._secure_media(acfg)
         self._direct_acc = PjAccount(self, "direct")
         self._direct_acc.create(acfg, True)
         if s.registrar:
             self._create_trunk_account()
 
+    def _create_transport(self, kind: str, port: int) -> int:
+        s = self.settings
+        tcfg = pj.TransportConfig()
+        tcfg.boundAddress = s.bind_host
+        tcfg.port = port
+        if s.public_host:
+            tcfg.publicAddress = s.public_host
+        if kind == "tls":
+            tls = tcfg.tlsConfig
+            tls.CaListFile = s.tls_ca_file
+            tls.verifyServer = s.tls_verify_server
+            tls.certFile, tls.privKeyFile = self._tls_cert_file, self._tls_key_file
+            tls.msecTimeout = TLS_HANDSHAKE_MS
+        pj_kind = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP,
+                   "tls": pj.PJSIP_TRANSPORT_TLS}[kind]
+        tid = self._ep.transportCreate(pj_kind, tcfg)
+        if kind == "tls":
+            self._tls_tid = tid
+        return tid
+
+    def _direct_account_for(self, uri: str) -> PjAccount:
+        """The account that places a call to ``uri`` without the trunk.
+
+        A ``sips:`` or ``;transport=tls`` URI needs a TLS transport even when the trunk uses
+        UDP or TCP: one is made on demand (any free port). A ``sips:`` peer also insists on a
+        ``sips:`` Contact ("SIPS Required"), which this pjsua build never writes by itself
+        (its PJSUA_SECURE_SCHEME is "sip"), so those calls go through an account that forces
+        one."""
+        if not needs_tls(uri):
+            return self._direct_acc
+        try:
+            if self._tls_tid is None:
+                self._create_transport("tls", 0)
+            if not uri.strip().lstrip("<").lower().startswith("sips:"):
+                return self._direct_acc
+            if self._sips_acc is None:
+                s = self.settings
+                port = self._ep.transportGetInfo(self._tls_tid).localName.rsplit(":", 1)[1]
+                me = f"sips:holdslayer@{s.public_host or s.bind_host}:{port}"
+                acfg = pj.AccountConfig()
+                acfg.idUri = me
+                acfg.sipConfig.transportId = self._tls_tid
+                acfg.sipConfig.contactForced = f"<{me}>"
+                self._secure_media(acfg)
+                acc = PjAccount(self, "direct-sips")
+                acc.create(acfg, False)
+                self._sips_acc = acc
+        except pj.Error as exc:
+            raise SipError(f"cannot dial {uri} over TLS: {pj_message(exc)}") from None
+        return self._sips_acc
+
+    def _secure_media(self, acfg: pj.AccountConfig) -> None:
+        """SRTP per ``[sip] srtp``. Secure signalling is not required (0): SDES keys are
+        private only over TLS, but insisting on it would refuse SRTP on UDP trunks."""
+        acfg.mediaConfig.srtpUse = _SRTP_USE[self.settings.srtp]
+        acfg.mediaConfig.srtpSecureSignaling = 0
+
     def _create_trunk_account(self) -> None:
         s = self.settings
         host = s.registrar.split(":", 1)[1].split(";")[0]
-        suffix = ";transport=tcp" if s.transport == "tcp" else ""
+        suffix = _transport_param(s.transport)
         acfg = pj.AccountConfig()
         acfg.idUri = f"sip:{s.username}@{s.dial_domain or host.split(':')[0]}"
         acfg.regConfig.registrarUri = s.registrar + suffix
@@ -395,6 +471,7 @@ class SipEngine:
             "digest", s.realm, s.auth_username or s.username, 0, s.password.get_secret_value()))
         if s.outbound_proxy:
             acfg.sipConfig.proxies.append(s.outbound_proxy + ";lr" + suffix)
+        self._secure_media(acfg)
         self._set_reg({"registered": False, "code": 0, "message": f"registering to {s.registrar}"})
         self._trunk_acc = PjAccount(self, "trunk")
         self._trunk_acc.create(acfg, False)
@@ -477,7 +554,8 @@ class SipEngine:
 
     def _snapshot(self, leg: CallLeg) -> None:
         snap = CallSnapshot(leg.call_id, leg.uri, leg.direction, leg.state, leg.started_at,
-                            leg.answered_at, leg.dtmf_method.value, dict(leg.meta))
+                            leg.answered_at, leg.dtmf_method.value, dict(leg.meta),
+                            leg.media_proto)
         with self._lock:
             self._snapshots[leg.call_id] = snap
 
@@ -533,13 +611,13 @@ class SipEngine:
     def _do_dial(self, c: cmds.Dial) -> str:
         if c.call_id in self._legs:
             raise SipError(f"call id {c.call_id} already in use")
-        acc = self._trunk_acc if c.via_trunk and self._trunk_acc else self._direct_acc
         if c.via_trunk and self._trunk_acc is None:
             raise SipError("no SIP trunk account to dial through")
         live = sum(1 for leg in self._legs.values() if not leg.ended)
         if live >= MAX_CALLS:
             raise SipError(f"already {live} calls in progress, the most one Hold Slayer can "
                            "hold at once; hang up one or queue this call")
+        acc = self._trunk_acc if c.via_trunk else self._direct_account_for(c.uri)
         if c.call_id not in self._sources:
             self._prepare_media(c.call_id)
         leg = self._new_leg(c.call_id, c.uri, "outbound", c.dtmf_method, dict(c.meta))
@@ -699,8 +777,12 @@ class SipEngine:
             self.bus.emit(EventType.CALL_ANSWERED, call_id, sip_code=code,
                           remote=str(ci.remoteUri))
         elif st == pj.PJSIP_INV_STATE_DISCONNECTED:
-            reason = leg.end_reason or describe_sip_status(code, str(ci.lastReason),
-                                                           answered=leg.answered_at is not None)
+            answered, why = leg.answered_at is not None, str(ci.lastReason)
+            tls = needs_tls(leg.uri) or self.settings.transport == "tls"
+            reason = (leg.end_reason
+                      or describe_secure_failure(code, why, tls=tls, srtp=self.settings.srtp,
+                                                 answered=answered)
+                      or describe_sip_status(code, why, answered=answered))
             self._finish(leg, reason, code, failed=leg.answered_at is None)
             return
         self._snapshot(leg)
@@ -747,6 +829,10 @@ class SipEngine:
             ):
                 audio = leg.pj_call.getAudioMedia(mi.index)
                 self._connect_media(leg, audio, int(mi.audioConfSlot))
+                with contextlib.suppress(pj.Error):
+                    proto = int(leg.pj_call.getStreamInfo(mi.index).proto)
+                    leg.media_proto = _MEDIA_PROTO.get(proto, str(proto))
+                    self._snapshot(leg)
                 break
         if ci.state == pj.PJSIP_INV_STATE_EARLY and leg.direction == "outbound":
             self._early_media(leg, ci)
@@ -787,11 +873,15 @@ class SipEngine:
         leg = self._legs.get(call_id)
         if leg is None:
             return None
+        try:
+            acc = self._direct_account_for(target)
+        except SipError as exc:
+            log.warning("call %s: cannot follow the transfer: %s", call_id, exc)
+            return None
         new_id = self.new_call_id()
         self._prepare_media(new_id)
         new_leg = self._new_leg(new_id, target, "outbound", leg.dtmf_method.value,
                                 {"transferred_from": call_id})
-        acc = self._direct_acc
         new_leg.pj_call = PjCall(self, new_id, acc)
         self.bus.emit(EventType.CALL_STARTED, new_id, uri=target, direction="outbound",
                       transferred_from=call_id)
@@ -886,13 +976,13 @@ class SipEngine:
 
     def _destroy_pj(self) -> None:
         abandon_forever(self._ports.abandon())
-        for acc in (self._trunk_acc, self._direct_acc):
+        for acc in (self._trunk_acc, self._sips_acc, self._direct_acc):
             if acc is not None:
                 try:
                     acc.shutdown()
                 except pj.Error:
                     pass
-        self._trunk_acc = self._direct_acc = None
+        self._trunk_acc = self._sips_acc = self._direct_acc = None
         gc.collect()
         if self._ep is not None:
             try:
@@ -900,6 +990,11 @@ class SipEngine:
             except pj.Error:
                 pass
             self._ep = None
+
+
+def _transport_param(transport: str) -> str:
+    """The URI parameter that makes pjsip use the configured transport (UDP is its default)."""
+    return "" if transport == "udp" else f";transport={transport}"
 
 
 @contextlib.contextmanager

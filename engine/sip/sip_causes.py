@@ -48,3 +48,31 @@ def describe_reg_failure(code: int, reason: str, registrar: str) -> str:
     if 200 <= code < 300:
         return f"unregistered from {registrar}"
     return f"registration to {registrar} failed ({code} {reason})"
+
+
+def describe_secure_failure(code: int, reason: str, *, tls: bool, srtp: str,
+                            answered: bool) -> str | None:
+    """Why a TLS or SRTP call failed, when that is the likely cause; else None.
+
+    pjsip reports a failed TLS connection as a local 503 whose reason names the SSL error
+    (or PJ_ETIMEDOUT when the handshake never completes), and a far end that insists on SRTP
+    (or refuses it) answers 488 Not Acceptable Here."""
+    if answered:
+        return None
+    low = reason.lower()
+    if tls and ("certif" in low or "ecert" in low):
+        return ("the far end's TLS certificate was not accepted: check [sip] tls_ca_file, "
+                f"or set tls_verify_server = false ({code} {reason})")
+    if tls and ("ssl" in low or "tls" in low or "handshake" in low):
+        return f"the TLS connection to the far end failed ({code} {reason})"
+    if tls and code in (408, 503) and "timed out" in low:
+        return ("the TLS connection to the far end timed out: is it listening for TLS on "
+                f"that port? ({code} {reason})")
+    if code == 488 and srtp == "off":
+        return ("the far end refused our audio: it requires encrypted audio (SRTP), so set "
+                '[sip] srtp = "optional" or "mandatory", or it cannot handle our audio codecs '
+                f"({code} {reason})")
+    if code == 488 and srtp == "mandatory":
+        return ("the far end refused our audio: it may not support encrypted audio (SRTP), "
+                f'which [sip] srtp = "mandatory" requires; try "optional" ({code} {reason})')
+    return None

@@ -109,3 +109,12 @@ def parse_target(text: str, default_country: str = "1") -> Target:
         if _SIP_URI.match(candidate):
             return Target("sip", candidate, text.strip())
     return Target("tel", normalize_number(raw, default_country), text.strip())
+
+
+def needs_tls(uri: str) -> bool:
+    """Whether pjsip must reach ``uri`` over TLS: a ``sips:`` URI or ``;transport=tls``."""
+    u = uri.strip().lstrip("<").lower()
+    if u.startswith("sips:"):
+        return True
+    params = u.split("@")[-1].split(">")[0].split(";")[1:]
+    return "transport=tls" in (p.strip() for p in params)

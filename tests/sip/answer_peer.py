@@ -1,11 +1,15 @@
 """A far end for engine tests: a second, independent PJSUA2 process that auto-answers,
 plays a steady tone into each call and prints, once a second, how loud what it hears is.
 
-Run: ``python answer_peer.py PORT_FILE [TONE_HZ]``. It writes a JSON ready line to stdout.
+Run: ``python answer_peer.py [TONE_HZ] [RECORD_DIR] [--tls CERT KEY] [--srtp MODE]``. It
+writes a JSON ready line to stdout. ``--tls`` makes it listen on TLS only (with that PEM
+certificate and key) and ``--srtp`` sets the SRTP policy, as a secure trunk would; once a
+call's media is up it prints the negotiated profile ("RTP/SAVP" means SRTP).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -19,16 +23,26 @@ from engine.wavio import GrowingWavWriter
 
 
 def main() -> int:
-    tone_hz = float(sys.argv[1]) if len(sys.argv) > 1 else 440.0
-    record_dir = sys.argv[2] if len(sys.argv) > 2 else None
+    ap = argparse.ArgumentParser()
+    ap.add_argument("tone_hz", nargs="?", type=float, default=440.0)
+    ap.add_argument("record_dir", nargs="?")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    ap.add_argument("--srtp", choices=["off", "optional", "mandatory"], default="off")
+    args = ap.parse_args()
+    tone_hz, record_dir = args.tone_hz, args.record_dir
+    cert, key = args.tls or ("", "")
     writers: dict[str, GrowingWavWriter] = {}
     bus = EventBus()
     events = bus.subscribe_queue()
-    engine = SipEngine(bus, SipSettings(), auto_answer=True).start()
-    print(json.dumps({"event": "ready", "port": engine.local_port}), flush=True)
+    settings = SipSettings(transport="tls" if args.tls else "udp", srtp=args.srtp)
+    engine = SipEngine(bus, settings, auto_answer=True, tls_cert_file=cert,
+                       tls_key_file=key).start()
+    print(json.dumps({"event": "ready", "port": engine.local_port,
+                      "transport": settings.transport}), flush=True)
     t = np.arange(16000 * 30) / 16000
     tone = (6000 * np.sin(2 * np.pi * tone_hz * t)).astype(np.int16)
     subs = {}
+    media_told: set[str] = set()
     try:
         while True:
             ev = events.get(timeout=0.2)
@@ -43,6 +57,11 @@ def main() -> int:
                 print(json.dumps({"event": "answered", "call": ev.call_id}), flush=True)
             if ev and ev.type == EventType.CALL_ENDED:
                 print(json.dumps({"event": "ended", "call": ev.call_id, **ev.data}), flush=True)
+            for snap in engine.calls():
+                if snap.media_proto and snap.call_id not in media_told:
+                    media_told.add(snap.call_id)
+                    print(json.dumps({"event": "media", "call": snap.call_id,
+                                      "proto": snap.media_proto}), flush=True)
             for call_id, sub in list(subs.items()):
                 frames = []
                 while (f := sub.get(0)) is not None:
