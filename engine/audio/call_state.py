@@ -39,7 +39,7 @@ class DetectorSettings:
         0.5, 0.8, 1.1, 1.4, 1.7, 2.0, 2.4, 2.8, 3.3, 3.8, 4.4, 5.0,
     )  # fmt: skip
     human_text_score: float = 2.0
-    start_phase_words_s: float = 3.0  # before hold: judge a turn on at least this much of it
+    start_phase_confirm_s: float = 2.0  # before hold: a person's words, then this much more
     window_s: float = 3.0  # a long or recorded turn: transcribe its last 3 s...
     window_every_s: float = 1.5  # ...this often, to hear a person who cuts into it
     recorded_text_score: float = 1.5
@@ -100,6 +100,7 @@ class Episode:
     tail: list[tuple[np.ndarray, int]] = dataclasses.field(default_factory=list)
     probe: LivenessProbe | None = None
     text_until: float = 0.0  # audio time the latest partial transcript reaches
+    human_cue_until: float = -1.0  # where the partial that first held a person's words ended
 
     def evidence(self) -> dict[str, Any]:
         return {
@@ -453,14 +454,7 @@ class CallStateDetector:
             cues is not None
             and cues.human >= self.s.human_text_score
             and (cues.recorded < self.s.recorded_text_score or cues.human >= cues.recorded + 2)
-            # before hold, on the turn's first seconds at least: a bot introduces itself like a
-            # person ("Hi, I'm Emma, ...") and gives itself away a breath later ("...your
-            # virtual assistant")
-            and (
-                self.phase == "hold"
-                or ep.text_final
-                or ep.text_until - ep.start >= self.s.start_phase_words_s
-            )
+            and self._words_settled(ep)
         ):
             return self._declare(t, ep, "words of a person", 0.95 if cues.recorded == 0 else 0.85)
         if ep.recorded:
@@ -497,6 +491,17 @@ class CallStateDetector:
             if self.stt_degraded:
                 return self._declare(t, ep, "spoke, then waited (no transcript: STT down)", 0.6)
         return None
+
+    def _words_settled(self, ep: Episode) -> bool:
+        """Before hold a bot introduces itself like a person ("Hi, I'm Emma, ...") and gives
+        itself away a breath later ("...your virtual assistant"): there a person's words
+        count once the transcript reaches ``start_phase_confirm_s`` past where they were
+        first seen, still with no recording's cue, or once the turn is over."""
+        if self.phase == "hold" or ep.text_final:
+            return True
+        if ep.human_cue_until < 0:
+            ep.human_cue_until = ep.text_until
+        return ep.text_until >= ep.human_cue_until + self.s.start_phase_confirm_s
 
     def _declare(self, t: float, ep: Episode, rule: str, confidence: float) -> Decision:
         self.phase = "human"

@@ -67,7 +67,7 @@ _RECORDED = [
      "stock thank-you"),
     # a bot that introduces itself like a person ("Hi, I'm Emma, your virtual assistant. How
     # can I help you today?"): outweighs every person's cue, a veto
-    (r"\b(virtual|automated|digital|ai|voice) (assistant|agent|attendant|system|helper)\b"
+    (r"\b(virtual|automated|digital|ai|voice) (assistan(t|ce)|agent|attendant|system|helper)\b"
      r"|\bautomated\b|\bi'?m (a|an|your) (bot|robot)\b", 6.0, "automated assistant"),
 ]  # fmt: skip
 
