@@ -147,14 +147,13 @@ def score(text: str) -> TextCues:
     return TextCues(human, recorded, reasons)
 
 
-# What Whisper writes for sound that holds no words (music, breath, a click): never proof
-# that someone spoke.
-_FILLER = {"", "you", "thank you", "thanks", "thanks for watching", "bye", "okay", "oh",
-           "music", "um", "uh", "hmm"}  # fmt: skip
+# What Whisper writes for sound that holds no words (music, breath, a click), beyond the
+# single words ("you", "Bye.", "Hmm.") that are too few anyway: never proof someone spoke.
+_FILLER = {"thank you", "thanks for watching", "thank you for watching", "thank you so much"}
 
 
 def says_something(text: str) -> bool:
-    """Real words, not Whisper's filler for a sound without any."""
+    """At least two real words, and not Whisper's filler for a sound without any."""
     words = normalise(text)
     return words not in _FILLER and len(words.split()) >= 2
 

@@ -4,6 +4,7 @@ All reads run in a worker: the UI thread never waits on the database."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.markup import escape
@@ -51,8 +52,8 @@ class HistoryScreen(HsScreen):
         yield Static("", id="history-status")
         yield Footer()
 
-    _calls: list[dict[str, Any]] = []
-    _wide: bool | None = None
+    _calls: Sequence[dict[str, Any]] = ()
+    _wide: bool | None = None  # the columns shown: None until first filled
 
     def on_mount(self) -> None:
         self.action_reload()
