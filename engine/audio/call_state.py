@@ -101,6 +101,7 @@ class Episode:
     probe: LivenessProbe | None = None
     text_until: float = 0.0  # audio time the latest partial transcript reaches
     human_cue_until: float = -1.0  # where the partial that first held a person's words ended
+    human_cue_text: str = ""  # ...and those words
 
     def evidence(self) -> dict[str, Any]:
         return {
@@ -115,6 +116,7 @@ class Episode:
             "quiet_after_s": round(self.quiet_after_s, 2),
             "music_after_s": round(self.music_after_s, 2),
             "window_text": self.window_text,
+            "person_words": self.human_cue_text,
             "liveness": self.probe.evidence() if self.probe else None,
         }
 
@@ -450,12 +452,12 @@ class CallStateDetector:
         if self.phase == "human" or ep is None or ep.repeat is not None:
             return None
         cues = ep.cues
-        if (
+        words = (
             cues is not None
             and cues.human >= self.s.human_text_score
             and (cues.recorded < self.s.recorded_text_score or cues.human >= cues.recorded + 2)
-            and self._words_settled(ep)
-        ):
+        )
+        if cues is not None and (words or ep.human_cue_until >= 0) and self._words_settled(ep):
             return self._declare(t, ep, "words of a person", 0.95 if cues.recorded == 0 else 0.85)
         if ep.recorded:
             return None
@@ -494,14 +496,20 @@ class CallStateDetector:
 
     def _words_settled(self, ep: Episode) -> bool:
         """Before hold a bot introduces itself like a person ("Hi, I'm Emma, ...") and gives
-        itself away a breath later ("...your virtual assistant"): there a person's words
-        count once the transcript reaches ``start_phase_confirm_s`` past where they were
-        first seen, still with no recording's cue, or once the turn is over."""
-        if self.phase == "hold" or ep.text_final:
+        itself away a breath later ("...your virtual assistant"): there a person's words,
+        once seen, count when the transcript has run ``start_phase_confirm_s`` past them (or
+        the turn is over) with no recording's cue, even if a later, rougher transcript lost
+        the words themselves."""
+        if self.phase == "hold":
             return True
+        assert ep.cues is not None
         if ep.human_cue_until < 0:
-            ep.human_cue_until = ep.text_until
-        return ep.text_until >= ep.human_cue_until + self.s.start_phase_confirm_s
+            ep.human_cue_until, ep.human_cue_text = ep.text_until, ep.text
+            if not ep.text_final:
+                return False
+        return ep.cues.recorded < self.s.recorded_text_score and (
+            ep.text_final or ep.text_until >= ep.human_cue_until + self.s.start_phase_confirm_s
+        )
 
     def _declare(self, t: float, ep: Episode, rule: str, confidence: float) -> Decision:
         self.phase = "human"
