@@ -9,7 +9,7 @@ import asyncio
 import threading
 
 import pytest
-from tui_scenes import T0, make_app, publish, until
+from tui_scenes import T0, live_call, make_app, no_portaudio, publish, until
 
 from engine.call_cli import _follow
 from engine.events import EventType
@@ -20,15 +20,8 @@ from holdslayer_tui.screens.live_call import LiveCallScreen
 pytestmark = pytest.mark.timeout(60)
 
 
-def no_portaudio() -> None:
-    raise OSError("PortAudio library not found")
-
-
 async def person_on_the_line(pilot, app, fake_runtime) -> None:
-    await until(pilot, lambda: app.engine_state == "ready")
-    app.call_now("demo:acme_bank", "balance", "Acme Bank")
-    await until(pilot, lambda: isinstance(app.screen, LiveCallScreen))
-    publish(fake_runtime, EventType.CALL_ANSWERED, "call1", T0 + 1)
+    await live_call(pilot, app, fake_runtime)
     publish(fake_runtime, EventType.HUMAN_DETECTED, "call1", T0 + 50, evidence="voice")
     await until(pilot, lambda: app.alerts != [])
 

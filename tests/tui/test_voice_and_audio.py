@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 import pytest
 from textual.widgets import Input
-from tui_scenes import T0, make_app, publish, until
+from tui_scenes import T0, live_call, make_app, no_portaudio, publish, until
 
 from engine.events import EventType
-from holdslayer_tui.app import KEEP_WARM_TEXT
+from holdslayer_tui.app import KEEP_WARM_TEXT, HoldSlayerApp
 from holdslayer_tui.call_book import HANDED_OVER, PERSON
 from holdslayer_tui.local_audio import LocalAudio
 from holdslayer_tui.screens.live_call import LiveCallScreen
@@ -40,17 +40,12 @@ class NoSoundCard:
         return []
 
 
-def no_portaudio() -> Any:
-    raise OSError("PortAudio library not found")
-
-
-async def live_call(pilot, app, fake_runtime) -> LiveCallScreen:
-    await until(pilot, lambda: app.engine_state == "ready")
-    app.call_now("demo:acme_bank", "balance", "Acme Bank")
-    await until(pilot, lambda: isinstance(app.screen, LiveCallScreen))
-    publish(fake_runtime, EventType.CALL_ANSWERED, "call1", T0 + 1)
-    await until(pilot, lambda: app.book.get("call1").live)
-    return app.screen
+def phone_handover_app(fake_runtime, voice: FakeVoice) -> HoldSlayerApp:
+    """An app that hands a call over to the user's phone (sip:me@127.0.0.1)."""
+    app = make_app(fake_runtime, synthesize=voice)
+    app.settings.handover.mode = "phone"
+    app.settings.handover.target = "sip:me@127.0.0.1"
+    return app
 
 
 def pcm_played(fake_runtime) -> list[np.ndarray]:
@@ -88,9 +83,7 @@ def test_handover_tells_the_agent_to_hold_with_synthesised_speech(fake_runtime,
 
     async def go() -> None:
         voice = FakeVoice()
-        app = make_app(fake_runtime, synthesize=voice)
-        app.settings.handover.mode = "phone"
-        app.settings.handover.target = "sip:me@127.0.0.1"
+        app = phone_handover_app(fake_runtime, voice)
         async with app.run_test(size=(80, 24)) as pilot:
             await live_call(pilot, app, fake_runtime)
             publish(fake_runtime, EventType.HUMAN_DETECTED, "call1", T0 + 50, evidence="voice")
@@ -131,9 +124,7 @@ def test_handover_plays_the_recorded_prompt_when_installed(fake_runtime, monkeyp
 
     async def go() -> None:
         voice = FakeVoice()
-        app = make_app(fake_runtime, synthesize=voice)
-        app.settings.handover.mode = "phone"
-        app.settings.handover.target = "sip:me@127.0.0.1"
+        app = phone_handover_app(fake_runtime, voice)
         async with app.run_test(size=(80, 24)) as pilot:
             await live_call(pilot, app, fake_runtime)
             publish(fake_runtime, EventType.HUMAN_DETECTED, "call1", T0 + 50, evidence="voice")

@@ -41,6 +41,23 @@ def publish(runtime: Any, type_: EventType, call_id: str, at: float, **data: Any
     runtime.bus.publish(Event(type_, call_id, data, timestamp=at))
 
 
+def no_portaudio() -> Any:
+    """A sounddevice loader on a machine without the PortAudio library."""
+    raise OSError("PortAudio library not found")
+
+
+async def live_call(pilot: Any, app: HoldSlayerApp, runtime: Any) -> Any:
+    """Dial demo:acme_bank from the app and have the far end answer: call1, on its screen."""
+    from holdslayer_tui.screens.live_call import LiveCallScreen
+
+    await until(pilot, lambda: app.engine_state == "ready")
+    app.call_now("demo:acme_bank", "balance", "Acme Bank")
+    await until(pilot, lambda: isinstance(app.screen, LiveCallScreen))
+    publish(runtime, EventType.CALL_ANSWERED, "call1", T0 + 1)
+    await until(pilot, lambda: app.book.get("call1").live)
+    return app.screen
+
+
 def on_hold_call(runtime: Any, call_id: str = "call1", company: str = "Acme Bank",
                  target: str = "demo:acme_bank", t0: float = T0) -> None:
     """A call that went through one menu and has been on hold since t0+20."""
