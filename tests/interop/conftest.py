@@ -264,15 +264,18 @@ class Sipp:
 
 @pytest.fixture
 def sipp_uas(spawn, tmp_path: Path) -> Callable[..., Sipp]:
-    """``sipp_uas()`` answers one call (built-in ``uas``); ``sipp_uas(busy=True)`` sends 486."""
+    """``sipp_uas()`` answers one call (built-in ``uas``); ``sipp_uas(busy=True)`` sends 486;
+    ``sipp_uas(scenario=XML)`` runs that scenario for one call."""
 
-    def start(busy: bool = False, port: int | None = None) -> Sipp:
+    def start(busy: bool = False, port: int | None = None, scenario: str = "") -> Sipp:
         sipp = need("sipp", "sip-tester")
         port = port or free_udp_port()
         if busy:
-            scenario = tmp_path / "uas_busy.xml"
-            scenario.write_text(UAS_BUSY)
-            which = ["-sf", str(scenario)]
+            scenario = UAS_BUSY
+        if scenario:
+            path = tmp_path / "uas_scenario.xml"
+            path.write_text(scenario)
+            which = ["-sf", str(path)]
         else:
             which = ["-sn", "uas"]
         proc = spawn(

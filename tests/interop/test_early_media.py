@@ -8,13 +8,10 @@ progress (CALL_RINGING), never early media.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
 from engine.events import EventType
-
-from .conftest import Sipp, _udp_bound, free_udp_port, need
 
 pytestmark = pytest.mark.sip
 
@@ -86,29 +83,14 @@ Content-Length: 0
 """
 
 
-def start_sipp_early_media(spawn, tmp_path: Path, sdp_in_183: bool = True) -> Sipp:
-    """SIPp running UAS_EARLY_MEDIA for one call, started like conftest's ``sipp_uas``."""
-    sipp = need("sipp", "sip-tester")
-    port = free_udp_port()
-    scenario = tmp_path / "uas_early_media.xml"
+def early_media_scenario(sdp_in_183: bool = True) -> str:
     body = (f"Content-Type: application/sdp\nContent-Length: [len]\n\n{SDP}" if sdp_in_183
             else "Content-Length: 0\n")
-    scenario.write_text(UAS_EARLY_MEDIA.format(PROGRESS_BODY=body, PAUSE_MS=PAUSE_MS, SDP=SDP))
-    proc = spawn(
-        [sipp, "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(port),
-         "-mp", str(free_udp_port()), "-m", "1", "-nostdin", "-timeout", "30s",
-         "-timeout_error"],
-        cwd=tmp_path,
-    )
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and not _udp_bound(port):
-        time.sleep(0.05)
-    assert proc.poll() is None, f"sipp exited early ({proc.returncode})"
-    return Sipp(proc, port)
+    return UAS_EARLY_MEDIA.format(PROGRESS_BODY=body, PAUSE_MS=PAUSE_MS, SDP=SDP)
 
 
-def test_183_with_sdp_is_early_media_then_answered(make_engine, spawn, tmp_path) -> None:
-    peer = start_sipp_early_media(spawn, tmp_path)
+def test_183_with_sdp_is_early_media_then_answered(make_engine, sipp_uas) -> None:
+    peer = sipp_uas(scenario=early_media_scenario())
     eut = make_engine()
     call_id = eut.engine.dial(peer.uri)
 
@@ -140,8 +122,8 @@ def test_183_with_sdp_is_early_media_then_answered(make_engine, spawn, tmp_path)
     assert peer.proc.wait(15) == 0
 
 
-def test_183_without_sdp_is_progress_not_early_media(make_engine, spawn, tmp_path) -> None:
-    peer = start_sipp_early_media(spawn, tmp_path, sdp_in_183=False)
+def test_183_without_sdp_is_progress_not_early_media(make_engine, sipp_uas) -> None:
+    peer = sipp_uas(scenario=early_media_scenario(sdp_in_183=False))
     eut = make_engine()
     call_id = eut.engine.dial(peer.uri)
     ringing = eut.wait_event(EventType.CALL_RINGING, call_id, timeout=10)
