@@ -215,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hold-max", type=float, default=240.0, help="seconds of hold, at most")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-stt", action="store_true", help="acoustics and turn-taking only")
+    ap.add_argument("--no-voice", action="store_true", help="no voice-print cue")
     ap.add_argument("--json", type=Path, help="write per-call results here")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every call")
     ap.add_argument(
@@ -277,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     hold_s = audio_s = cpu_frame = cpu_stt = 0.0
     rows = []
     probes: collections.Counter = collections.Counter()
+    near: list[tuple[float, str, str]] = []
     phrase_s = 0.0
     if args.liveness:
         from engine.audio.liveness import PHRASE
@@ -290,10 +292,16 @@ def main(argv: list[str] | None = None) -> int:
             if args.liveness
             else None
         )
-        res = replay(call.audio, stt, settings, far_end=far_end, phrase_s=phrase_s)
+        res = replay(call.audio, stt, settings, far_end=far_end, phrase_s=phrase_s,
+                     voice_prints=not args.no_voice)
         for said in res.said_at:
             in_person = call.human_onset is not None and said >= call.human_onset
             probes["person" if in_person else "recording"] += 1
+        for ep in res.episodes:  # the new-voice rule's near misses: recordings it could take
+            if ep.phase_at_start == "hold" and ep.voice_sim is not None and ep.voice_sim >= 0 and (
+                call.human_onset is None or ep.start < call.human_onset - 0.5
+            ):
+                near.append((ep.voice_sim, call.id, ep.text[:50]))
         hold_s += call.hold_s
         audio_s += res.duration_s
         cpu_frame += res.frame_cpu_s
@@ -328,7 +336,8 @@ def main(argv: list[str] | None = None) -> int:
             lat = f"{row.get('latency', float('nan')):5.2f}s"
             why = human.evidence.get("rule") if human else "-"
             text = human.evidence.get("text", "") if human else ""
-            print(f"{call.id} {row['result']:11s} {lat} hold={call.hold_s:5.0f}s "
+            vs = human.evidence.get("voice_sim") if human else None
+            print(f"{call.id} {row['result']:11s} {lat} hold={call.hold_s:5.0f}s vs={vs!s:6.6s} "
                   f"rule={why!s:32.32s} text={text!r:.70s} human={call.meta['human']!s:.50s}",
                   flush=True)  # fmt: skip
     if cached is not None:
@@ -364,6 +373,13 @@ def main(argv: list[str] | None = None) -> int:
         f"latency from first word: median {pct(latencies, 0.5):.2f}s  "
         f"p95 {pct(latencies, 0.95):.2f}s  max {max(latencies, default=float('nan')):.2f}s"
     )
+    if near:
+        near.sort()
+        print(f"voice prints of recordings during hold: {len(near)}, similarity to the line's "
+              f"voices min {near[0][0]:.3f} p5 {pct([v for v, *_ in near], 0.05):.3f} median "
+              f"{pct([v for v, *_ in near], 0.5):.3f}; newest-sounding:")  # fmt: skip
+        for v, cid, text in near[:5]:
+            print(f"  {v:.3f} {cid} {text!r}")
     print(f"CPU per call-minute: {(cpu_frame + cpu_stt) / minutes:.2f}s "
           f"(frames {cpu_frame / minutes:.2f}s, STT {cpu_stt / minutes:.2f}s); "
           f"wall {time.time() - wall0:.0f}s")  # fmt: skip

@@ -10,7 +10,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 APT_RUNTIME="python3-venv asterisk-core-sounds-en-wav asterisk-moh-opsound-wav flite libportaudio2"
-APT_TEST="sip-tester kamailio dunst xvfb dbus dbus-x11 libnotify-bin openssl tmux pocketsphinx-testdata"
+APT_TEST="sip-tester kamailio dunst xvfb dbus dbus-x11 libnotify-bin openssl tmux pocketsphinx-testdata fretsonfire-songs-muldjord"
 PKGS="$APT_RUNTIME"
 if [ "${1:-}" = "--dev" ]; then PKGS="$PKGS $APT_TEST"; fi
 

@@ -24,6 +24,7 @@ from engine.audio import transcript_cues
 from engine.audio.announcement_memory import AnnouncementMemory
 from engine.audio.call_state import CallStateDetector, Decision, DetectorSettings, SttRequest
 from engine.audio.frame_classifier import ClassifierSettings, FrameClassifier, Label
+from engine.audio.voice_print import VoiceEncoder, shared_encoder
 from engine.events import EventBus, EventType
 from engine.speech.stt import SpeechToText, SttError, WhisperSTT, transcribe_partial
 
@@ -42,11 +43,23 @@ def shared_stt() -> SpeechToText:
         return _shared_stt
 
 
+def _voice_encoder(settings: AnalyzerSettings) -> VoiceEncoder | None:
+    """The shared voice-print model, or None (words and turn-taking still work without)."""
+    if not settings.voice_prints:
+        return None
+    try:
+        return shared_encoder()
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("no voice prints (%s): listening by words and turn-taking", exc)
+        return None
+
+
 @dataclasses.dataclass(slots=True)
 class AnalyzerSettings:
     level_every_frames: int = 2  # AUDIO_LEVEL at 25 Hz
     stt_enabled: bool = True
     stt_queue: int = 4  # partial transcripts beyond this are dropped, finals never
+    voice_prints: bool = True  # tell a new voice from the line's recorded ones
     classifier: ClassifierSettings = dataclasses.field(default_factory=ClassifierSettings)
     detector: DetectorSettings = dataclasses.field(default_factory=DetectorSettings)
 
@@ -82,7 +95,7 @@ class CallAudioAnalyzer:
             memory = AnnouncementMemory(known=memory)
         self.memory = memory
         self._clf = FrameClassifier(self.s.classifier)
-        self._det = CallStateDetector(self.s.detector, memory)
+        self._det = CallStateDetector(self.s.detector, memory, _voice_encoder(self.s))
         self._stt = stt if stt is not None else (shared_stt() if self.s.stt_enabled else None)
         if self._stt is None:
             self._det.stt_degraded = True

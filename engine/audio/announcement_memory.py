@@ -30,6 +30,7 @@ class Recording:
     text: str = ""
     seen: int = 1
     source: str = "call"  # "call" (heard on this call) or "company" (earlier calls)
+    voice: np.ndarray | None = None  # its speaker's voice print (see voice_print.py)
 
 
 @dataclasses.dataclass(slots=True)
@@ -90,7 +91,14 @@ class AnnouncementMemory:
                 best = Match(1 - ratio, i, rec.source, rec.text)
         return best
 
-    def remember(self, fp: np.ndarray, text: str = "", source: str = "call") -> int:
+    def voices(self) -> list[np.ndarray]:
+        """The voice prints of every recording known: the line's own voices."""
+        with self._lock:
+            return [r.voice for r in self._items if r.voice is not None]
+
+    def remember(
+        self, fp: np.ndarray, text: str = "", source: str = "call", voice: np.ndarray | None = None
+    ) -> int:
         """Store a recording (or count a repeat of a known one); returns its index."""
         fp = fp[:MAX_FP_FRAMES].astype(np.uint16)
         m = self.match_audio(fp[:50]) if len(fp) >= 15 else None
@@ -100,8 +108,10 @@ class AnnouncementMemory:
                 rec.seen += 1
                 if text and not rec.text:
                     rec.text = text
+                if voice is not None and rec.voice is None:
+                    rec.voice = voice
                 return m.index
-            self._items.append(Recording(fp=fp, text=text, source=source))
+            self._items.append(Recording(fp=fp, text=text, source=source, voice=voice))
             return len(self._items) - 1
 
     def set_text(self, index: int, text: str) -> None:
@@ -112,17 +122,29 @@ class AnnouncementMemory:
     def export(self) -> list[dict[str, Any]]:
         """Plain data for the company's store; load it with ``AnnouncementMemory(known=...)``."""
         with self._lock:
-            return [
-                {
-                    "fp": base64.b64encode(r.fp.astype("<u2").tobytes()).decode("ascii"),
-                    "text": r.text,
-                    "seen": r.seen,
-                }  # fmt: skip
-                for r in self._items
-            ]
+            return [_to_dict(r) for r in self._items]
+
+
+def _to_dict(r: Recording) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "fp": base64.b64encode(r.fp.astype("<u2").tobytes()).decode("ascii"),
+        "text": r.text,
+        "seen": r.seen,
+    }
+    if r.voice is not None:
+        out["voice"] = base64.b64encode(r.voice.astype("<f2").tobytes()).decode("ascii")
+    return out
 
 
 def _from_dict(entry: dict[str, Any]) -> Recording:
     fp = np.frombuffer(base64.b64decode(entry.get("fp", "")), dtype="<u2").astype(np.uint16)
     return Recording(fp=fp, text=str(entry.get("text", "")), seen=int(entry.get("seen", 1)),
-                     source="company")  # fmt: skip
+                     source="company", voice=voice_from_text(entry.get("voice")))  # fmt: skip
+
+
+def voice_from_text(text: object) -> np.ndarray | None:
+    """A stored voice print back as float32 (None when absent or not one)."""
+    if not isinstance(text, str) or not text:
+        return None
+    v = np.frombuffer(base64.b64decode(text), dtype="<f2").astype(np.float32)
+    return v if v.size == 256 else None

@@ -23,6 +23,7 @@ from engine.audio import transcript_cues
 from engine.audio.announcement_memory import MATCH_BER, AnnouncementMemory, Match
 from engine.audio.frame_classifier import FrameInfo, Label
 from engine.audio.liveness import LivenessProbe, LivenessSettings
+from engine.audio.voice_print import VoiceEncoder, similarity
 
 
 @dataclasses.dataclass(slots=True)
@@ -44,6 +45,12 @@ class DetectorSettings:
     window_every_s: float = 1.5  # ...this often, to hear a person who cuts into it
     recorded_text_score: float = 1.5
     preroll_s: float = 0.3
+    # a voice the line has not played (menu, announcements: their voice prints) greeting us
+    # is a person as soon as the greeting starts; voice prints at these ages of a turn
+    voice_check_s: tuple[float, ...] = (0.8, 1.6)
+    new_voice_sim: float = 0.55  # below this similarity to every line voice: a new voice
+    new_voice_words: float = 0.7  # ...whose words score this much for a person, none for a bot
+    line_voice_s: float = 3.0  # a recording's voice print from its first seconds
     liveness: LivenessSettings = dataclasses.field(default_factory=LivenessSettings)
 
 
@@ -102,6 +109,8 @@ class Episode:
     text_until: float = 0.0  # audio time the latest partial transcript reaches
     human_cue_until: float = -1.0  # where the partial that first held a person's words ended
     human_cue_text: str = ""  # ...and those words
+    voice_sim: float | None = None  # best similarity of its voice to the line's (-1: none known)
+    voice_checks: int = 0
 
     def evidence(self) -> dict[str, Any]:
         return {
@@ -117,6 +126,7 @@ class Episode:
             "music_after_s": round(self.music_after_s, 2),
             "window_text": self.window_text,
             "person_words": self.human_cue_text,
+            "voice_sim": None if self.voice_sim is None else round(self.voice_sim, 3),
             "liveness": self.probe.evidence() if self.probe else None,
         }
 
@@ -132,8 +142,10 @@ class CallStateDetector:
         self,
         settings: DetectorSettings | None = None,
         memory: AnnouncementMemory | None = None,
+        voices: VoiceEncoder | None = None,
     ) -> None:
         self.s = settings or DetectorSettings()
+        self.voices = voices  # None: no voice prints, words and turn-taking only
         self.memory = memory if memory is not None else AnnouncementMemory()
         self.phase = "start"  # start → hold → human ("start" covers ringing and menus)
         self.hold_since: float | None = None
@@ -216,6 +228,7 @@ class CallStateDetector:
                 self._request_stt(ep, final=True)
             elif len(ep.fp) in (self.s.repeat_check_frames, 2 * self.s.repeat_check_frames):
                 self._check_repeat(ep)
+            self._check_voice(ep)
             self._maybe_partial(ep)
             return
         ep.tail.append((pcm, info.fp))
@@ -257,6 +270,7 @@ class CallStateDetector:
         ep.head_text, ep.partial_text = ep.text, ""
         ep.turn_from = max(0, len(ep.audio) - self._preroll.maxlen)
         ep.partials_sent = 0
+        ep.voice_checks = 0  # the words since the pause get their own voice print
         ep.music_after_s = ep.quiet_after_s = 0.0
 
     def _open(self, info: FrameInfo) -> Episode:
@@ -284,8 +298,31 @@ class CallStateDetector:
             return
         fp = np.array(ep.fp, dtype=np.uint16)
         if ep.speech_s >= 0.5:
-            ep.memory_index = self.memory.remember(fp, ep.text)
+            voice = None
+            if self.voices is not None:
+                n = self._preroll.maxlen or 0
+                voice = self.voices.embed(
+                    np.concatenate(ep.audio[n : n + int(self.s.line_voice_s / 0.02)])
+                )
+            ep.memory_index = self.memory.remember(fp, ep.text, voice=voice)
         self.finished.append(ep)
+
+    def _check_voice(self, ep: Episode) -> None:
+        """Compare the turn's voice so far with every voice the line has played."""
+        due = self.s.voice_check_s
+        if self.voices is None or ep.repeat is not None or ep.voice_checks >= len(due):
+            return
+        n = self._preroll.maxlen or 0
+        first = ep.turn_from + n
+        if (len(ep.audio) - first) * 0.02 < due[ep.voice_checks]:
+            return
+        ep.voice_checks += 1
+        line = self.memory.voices()
+        if not line:
+            ep.voice_sim = -1.0
+            return
+        v = self.voices.embed(np.concatenate(ep.audio[first:]))
+        ep.voice_sim = max(similarity(v, other) for other in line)
 
     def _check_repeat(self, ep: Episode) -> None:
         fp = np.array(ep.fp, dtype=np.uint16)
@@ -452,6 +489,16 @@ class CallStateDetector:
         if self.phase == "human" or ep is None or ep.repeat is not None:
             return None
         cues = ep.cues
+        if (
+            self.phase == "hold"
+            and cues is not None
+            and not ep.recorded
+            and ep.voice_sim is not None
+            and 0 <= ep.voice_sim < self.s.new_voice_sim
+            and cues.recorded == 0
+            and cues.human >= self.s.new_voice_words
+        ):
+            return self._declare(t, ep, "a voice the line never played greets us", 0.9)
         words = (
             cues is not None
             and cues.human >= self.s.human_text_score

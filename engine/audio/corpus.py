@@ -9,7 +9,11 @@ opening) → silence while they wait. The whole call then goes through a phone l
 line noise and G.711 μ-law at 8 kHz. Ground truth: when the person starts speaking, and
 labelled spans for window accuracy.
 
-Splits use disjoint music tracks, voices and openings, so rules tuned on ``tune`` are
+Hold music is real instrumental tracks and, in a quarter of the calls, real songs with sung
+lyrics; some lines play announcements that open like a person ("Hi there! While you wait...")
+in a voice of their own, and some shuffle their announcements.
+
+Splits use disjoint music tracks, songs, voices and openings, so rules tuned on ``tune`` are
 reported on ``test``. Everything is drawn from ``random.Random(seed)``; synthesised clips are
 cached on disk (never committed) and rebuilt identically when missing.
 """
@@ -41,6 +45,8 @@ SPLITS = {
         "read": ["0870", "0880", "0890"],
         "names": ["Dana", "Sam", "Priya", "Marcus"],
         "openings": [0, 1, 2, 3, 4, 5],
+        "extra": [0, 1, 2],
+        "songs": ["armygeddon"],
     },
     "test": {
         "music": ["macroform-the_simplicity", "reno_project-system"],
@@ -48,6 +54,8 @@ SPLITS = {
         "read": ["0920", "0930", "001", "002", "003", "004", "005"],
         "names": ["Alex", "Maria", "Jordan", "Kevin", "Lena"],
         "openings": [0, 2, 4, 6, 7, 8, 9, 10],
+        "extra": [3, 4, 5, 6],
+        "songs": ["chaos_god", "internal_degeneration"],
     },
 }
 
@@ -73,6 +81,17 @@ ANNOUNCEMENTS = [
     "Did you know you can manage your account online at {co} dot com?",
     "To receive a call back instead of waiting on hold, press 1 now. You will not lose your "
     "place in line.",
+]
+# Hard cases for "a new voice greets us": announcements that open like a person (a greeting,
+# no recording's words in their first seconds), often in a voice other than the menu's.
+EXTRA_ANNOUNCEMENTS = [
+    "Hello, and thank you for continuing to hold. A member of our team will be with you soon.",
+    "Hi there! While you wait, you can pay your bill any time in our mobile app.",
+    "Good afternoon. Our offices will be closed on Monday for the holiday.",
+    "Hi, thanks for waiting. Someone from our team will pick up as soon as they can.",
+    "Hello! Did you know most questions are answered in our online help center?",
+    "Good morning, and thank you for choosing {co}. We'll be right with you.",
+    "Please note our new business hours: eight to eight, Monday through Saturday.",
 ]
 POSITION = "You are caller number {n}. The estimated wait time is approximately {m} minutes."
 ALLISON_ANNOUNCEMENTS = ["queue-periodic-announce", "queue-thankyou", "queue-youarenext"]
@@ -280,6 +299,18 @@ def _hold(
         pool += [("tts", t.format(co=co)) for t in rng.sample(ANNOUNCEMENTS, n_ann)]
     with_position = rng.random() < 0.4
     position = rng.randint(4, 12)
+    # drawn from a stream of their own so that adding them left the older calls as they were
+    rng2 = random.Random(f"extra-{track}-{pos}-{duration!r}-{period!r}")
+    if rng2.random() < 0.4:
+        text = EXTRA_ANNOUNCEMENTS[rng2.choice(cfg["extra"])].format(co=co)
+        others = [v for v in cfg["voices"] if v != company_voice]
+        voice = rng2.choice(others) if rng2.random() < 0.5 else company_voice
+        pool.insert(rng2.randrange(len(pool) + 1), ("extra:" + voice, text))
+    if rng2.random() < 0.5:
+        rng2.shuffle(pool)  # not every system plays its announcements in one order
+    if rng2.random() < 0.25:  # hold music with a singer in it
+        music = _gain(sources.song(rng2.choice(cfg["songs"])), rng2.uniform(-10, -2))
+        pos = rng2.randrange(0, len(music) - RATE)
 
     def take_music(seconds: float) -> np.ndarray:
         nonlocal pos
@@ -309,6 +340,10 @@ def _hold(
             position = max(1, position - 1)
         elif kind == "allison":
             clip, label = sources.load_wav(sources.prompt(what)), what
+        elif kind.startswith("extra:"):
+            voice = kind.partition(":")[2]
+            voice = voice if voice != "allison" else "piper:1.0"
+            clip, label = cache.speech(voice, what), what
         else:
             clip, label = cache.speech(company_voice, what), what
         ann_i += 1

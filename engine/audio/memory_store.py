@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from engine.audio import transcript_cues
-from engine.audio.announcement_memory import AnnouncementMemory
+from engine.audio.announcement_memory import AnnouncementMemory, voice_from_text
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,8 @@ def save(company: str, memory: AnnouncementMemory, root: Path | None = None) -> 
             continue  # a person the detector missed is no announcement: never veto them later
         fp = np.frombuffer(_b64(entry["fp"]), dtype="<u2").astype(np.uint16)
         if len(fp) >= 15:
-            merged.remember(fp, entry.get("text", ""), source="company")
+            voice = voice_from_text(entry.get("voice"))
+            merged.remember(fp, entry.get("text", ""), source="company", voice=voice)
     entries = sorted(merged.export(), key=lambda e: -int(e.get("seen", 1)))[:MAX_RECORDINGS]
     if not entries:
         return None

@@ -17,8 +17,15 @@ from collections.abc import Callable
 import numpy as np
 
 from engine.audio.announcement_memory import AnnouncementMemory
-from engine.audio.call_state import CallStateDetector, Decision, DetectorSettings, SttRequest
+from engine.audio.call_state import (
+    CallStateDetector,
+    Decision,
+    DetectorSettings,
+    Episode,
+    SttRequest,
+)
 from engine.audio.frame_classifier import FRAME, FrameClassifier, Label
+from engine.audio.voice_print import shared_encoder
 from engine.speech.stt import SpeechToText, SttError, transcribe_partial
 
 # (audio, final) → (text, CPU seconds it took); partials may take a quicker, rougher path
@@ -47,6 +54,7 @@ class ReplayResult:
     stt_cpu_s: float  # speech-to-text work
     duration_s: float
     said_at: list[float] = dataclasses.field(default_factory=list)  # liveness phrases
+    episodes: list[Episode] = dataclasses.field(default_factory=list)  # every turn heard
 
     def first(self, kind: str) -> Decision | None:
         return next((d for d in self.decisions if d.kind == kind), None)
@@ -69,12 +77,14 @@ def replay(
     stop_after_human_s: float | None = None,
     far_end: FarEnd | None = None,
     phrase_s: float = 1.4,
+    voice_prints: bool = True,
 ) -> ReplayResult:
     """Stream ``audio`` (16 kHz int16) frame by frame through classifier and detector.
     With ``far_end`` the liveness check speaks (a ``phrase_s`` phrase) and the rest of the
-    call becomes what ``far_end`` says the other side did about it."""
+    call becomes what ``far_end`` says the other side did about it. ``voice_prints``: the
+    voice-print cue, on as in the live analyzer."""
     clf = FrameClassifier()
-    det = CallStateDetector(settings, memory)
+    det = CallStateDetector(settings, memory, shared_encoder() if voice_prints else None)
     if far_end is not None:
         det.probe_phrase_s = phrase_s
     said: list[float] = []
@@ -133,5 +143,6 @@ def replay(
                 break
     det.flush()
     return ReplayResult(
-        decisions, labels, phases, transcripts, frame_cpu, stt_cpu, n * FRAME / 16000, said
+        decisions, labels, phases, transcripts, frame_cpu, stt_cpu, n * FRAME / 16000, said,
+        det.finished + ([det._episode] if det._episode is not None else []),
     )

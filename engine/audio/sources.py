@@ -17,6 +17,9 @@ RATE = 16000
 ASTERISK_SOUNDS = Path("/usr/share/asterisk/sounds")
 MOH_DIR = Path("/usr/share/asterisk/moh")
 POCKETSPHINX_DATA = Path("/usr/share/pocketsphinx/test/data")
+# songs with sung lyrics (fretsonfire-songs-muldjord, CC-BY-SA 3.0, by Muldjord / El Senator):
+# hold music with a voice in it, which the detector must not take for a person
+SONGS_DIR = Path("/usr/share/games/fretsonfire/data/songs/muldjord")
 
 
 def prompt_dir() -> Path | None:
@@ -37,6 +40,24 @@ def prompt(name: str) -> Path:
 
 def hold_music() -> list[Path]:
     return sorted(MOH_DIR.glob("*.wav"))
+
+
+def song(name: str, rate: int = RATE) -> np.ndarray:
+    """A song with lyrics (Ogg Vorbis) as mono int16 at ``rate``, decoded with PyAV (which
+    faster-whisper already brings)."""
+    import av
+
+    path = SONGS_DIR / name / "song.ogg"
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: fretsonfire-songs-muldjord is not installed")
+    with av.open(str(path)) as container:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
+        chunks = [
+            out.to_ndarray().reshape(-1)
+            for frame in container.decode(audio=0)
+            for out in resampler.resample(frame)
+        ]
+    return np.concatenate(chunks).astype(np.int16)
 
 
 def read_speech() -> list[tuple[Path, str]]:

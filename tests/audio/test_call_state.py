@@ -38,12 +38,47 @@ def test_person_after_hold_is_detected_by_their_words(music, prompts, line, whis
     person = synthesize("Hi, this is Dana, how can I help you?")
     audio = line(np.concatenate([hold, silence(0.6), person, silence(4)]))
     onset = (len(hold) + 0.6 * 16000) / 16000
-    res = replay(audio, timed(whisper))
+    res = replay(audio, timed(whisper), voice_prints=False)  # the words alone
     human = res.first("human")
     assert human is not None, [d.evidence for d in res.decisions]
     assert onset <= human.t <= onset + 4.0
     assert human.evidence["rule"] == "words of a person"
     assert "this is" in human.evidence["text"].lower()
+
+
+def test_a_new_voice_greeting_is_heard_before_its_words_give_it_away(
+    music, prompts, line, whisper
+):
+    """"Good afternoon, you're speaking with Dana": the name, which decides by words, comes
+    1.5 s in; a voice the line never played that greets us decides within the first second
+    or so of speech."""
+    hold = _hold_loop(music, [prompts("queue-periodic-announce")], 1.0)
+    person = synthesize("Good afternoon, you're speaking with Dana. What can I do for you?")
+    audio = line(np.concatenate([hold, silence(0.6), person, silence(4)]))
+    onset = (len(hold) + 0.6 * 16000) / 16000
+    fast = replay(audio, timed(whisper)).first("human")
+    slow = replay(audio, timed(whisper), voice_prints=False).first("human")
+    assert fast is not None and slow is not None
+    assert fast.evidence["rule"] == "a voice the line never played greets us"
+    assert 0 <= fast.evidence["voice_sim"] < 0.55
+    assert onset <= fast.t <= onset + 1.8
+    assert fast.t < slow.t - 0.3, (fast.t - onset, slow.t - onset)
+
+
+def test_a_greeting_announcement_in_the_lines_own_voice_is_no_person(music, line, whisper):
+    """A hold announcement that opens like a person ("Hi there!") in the voice of the menu
+    is the company's voice, not a new one: no alarm, though its first words greet us."""
+    menu = synthesize("Thank you for calling Acme Bank. For billing, press 1. For technical "
+                      "support, press 2.")  # fmt: skip
+    ann = synthesize("Hi there! While you wait, you can pay your bill any time in our app.")
+    parts = [menu, silence(2.0)]
+    for k in range(3):
+        parts += [music[16000 * 25 * k : 16000 * 25 * (k + 1)], silence(0.4), ann, silence(0.4)]
+    res = replay(line(np.concatenate([*parts, music[: 16000 * 10]])), timed(whisper))
+    assert res.first("hold") is not None
+    assert res.first("human") is None, res.first("human").evidence
+    heard = [ep for ep in res.episodes if ep.phase_at_start == "hold" and "wait" in ep.text.lower()]
+    assert heard and heard[0].voice_sim is not None and heard[0].voice_sim >= 0.55
 
 
 def test_a_virtual_assistant_after_the_menu_is_no_person(prompts, line, whisper):

@@ -26,5 +26,5 @@ def test_ground_truth_onset_lies_in_the_persons_span_after_hold(tmp_path):
 
 def test_splits_share_no_music_voices_or_read_speakers():
     tune, test = SPLITS["tune"], SPLITS["test"]
-    for key in ("music", "voices", "read", "names"):
+    for key in ("music", "songs", "voices", "read", "names", "extra"):
         assert not set(tune[key]) & set(test[key]), key
