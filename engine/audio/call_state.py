@@ -50,6 +50,7 @@ class DetectorSettings:
     voice_check_s: tuple[float, ...] = (0.8, 1.6)
     new_voice_sim: float = 0.55  # below this similarity to every line voice: a new voice
     new_voice_words: float = 0.7  # ...whose words score this much for a person, none for a bot
+    line_voice_sim: float = 0.7  # above this it is the line's recorded voice: no one waiting
     line_voice_s: float = 3.0  # a recording's voice print from its first seconds
     liveness: LivenessSettings = dataclasses.field(default_factory=LivenessSettings)
 
@@ -111,6 +112,7 @@ class Episode:
     human_cue_text: str = ""  # ...and those words
     voice_sim: float | None = None  # best similarity of its voice to the line's (-1: none known)
     voice_checks: int = 0
+    split_from: int = 0  # the turn whose voice this one took over from (0: none)
 
     def evidence(self) -> dict[str, Any]:
         return {
@@ -127,6 +129,7 @@ class Episode:
             "window_text": self.window_text,
             "person_words": self.human_cue_text,
             "voice_sim": None if self.voice_sim is None else round(self.voice_sim, 3),
+            "voice_took_over": self.split_from > 0,
             "liveness": self.probe.evidence() if self.probe else None,
         }
 
@@ -318,11 +321,39 @@ class CallStateDetector:
             return
         ep.voice_checks += 1
         line = self.memory.voices()
-        if not line:
-            ep.voice_sim = -1.0
-            return
         v = self.voices.embed(np.concatenate(ep.audio[first:]))
-        ep.voice_sim = max(similarity(v, other) for other in line)
+        ep.voice_sim = max((similarity(v, other) for other in line), default=-1.0)
+        if ep.generation > 0 and ep.turn_from - n >= int(0.5 / 0.02):
+            head = self.voices.embed(np.concatenate(ep.audio[n : ep.turn_from]))
+            if (similarity(v, head) < self.s.new_voice_sim
+                    and ep.voice_sim < self.s.new_voice_sim):  # fmt: skip
+                self._split(ep, ep.voice_sim)
+
+    def _split(self, ep: Episode, voice_sim: float) -> None:
+        """Another voice took over after a pause inside the turn (someone picked up right as
+        an announcement ended): the words before the pause are the line's, kept as a
+        recording; the rest is a turn of its own, judged on its own words."""
+        cut = ep.turn_from
+        self._episodes += 1
+        new = Episode(
+            id=self._episodes,
+            start=ep.start + cut * 0.02,
+            last_speech=ep.last_speech,
+            phase_at_start=self.phase,
+            music_before_s=0.0,
+            fp=ep.fp[cut:],
+            audio=ep.audio[cut:],
+            speech_s=max(0.0, (len(ep.audio) - cut - (self._preroll.maxlen or 0)) * 0.02),
+            voice_sim=voice_sim,
+            voice_checks=1,
+            split_from=ep.id,
+        )
+        ep.fp, ep.audio = ep.fp[:cut], ep.audio[:cut]
+        ep.ended, ep.text, ep.partial_text = True, ep.head_text, ""
+        ep.generation -= 1  # the final transcript of the words before the pause is its own
+        ep.speech_s = max(0.0, ep.speech_s - new.speech_s)
+        self._close(ep)
+        self._episode = new
 
     def _check_repeat(self, ep: Episode) -> None:
         fp = np.array(ep.fp, dtype=np.uint16)
@@ -390,6 +421,8 @@ class CallStateDetector:
             return out
         if req.window:
             return self._on_window(ep, text, max(t, self._t))
+        if req.generation > ep.generation:
+            return out  # words after a pause that another voice's turn has taken over
         if req.generation < ep.generation:
             if not (req.final and req.generation == ep.generation - 1) or ep.text_final:
                 return out  # superseded
@@ -493,8 +526,7 @@ class CallStateDetector:
             self.phase == "hold"
             and cues is not None
             and not ep.recorded
-            and ep.voice_sim is not None
-            and 0 <= ep.voice_sim < self.s.new_voice_sim
+            and self._new_voice(ep)
             and cues.recorded == 0
             and cues.human >= self.s.new_voice_words
         ):
@@ -528,6 +560,15 @@ class CallStateDetector:
             and ep.music_after_s < 0.3
             and ep.speech_s >= 0.4
         )
+        if waited and self.phase == "start" and self._new_voice(ep):
+            # before hold a speech menu waits for an answer too, but in the menu's voice (or
+            # with a menu's words): a voice the line never played that spoke and waited is
+            # someone who picked up straight away
+            if (cues is not None and ep.text_final and cues.recorded == 0
+                    and transcript_cues.says_something(ep.text)):
+                return self._declare(t, ep, "a new voice spoke, then waited", 0.75)
+        if ep.voice_sim is not None and ep.voice_sim >= self.s.line_voice_sim:
+            return None  # the line's own recorded voice: its pauses are no one waiting
         if waited and self.phase == "hold":
             # the final transcript may still be on its way; a partial without a recording's
             # words is enough once the voice has stopped and no music came back
@@ -540,6 +581,9 @@ class CallStateDetector:
             if self.stt_degraded:
                 return self._declare(t, ep, "spoke, then waited (no transcript: STT down)", 0.6)
         return None
+
+    def _new_voice(self, ep: Episode) -> bool:
+        return ep.voice_sim is not None and 0 <= ep.voice_sim < self.s.new_voice_sim
 
     def _words_settled(self, ep: Episode) -> bool:
         """Before hold a bot introduces itself like a person ("Hi, I'm Emma, ...") and gives

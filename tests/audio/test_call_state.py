@@ -81,6 +81,44 @@ def test_a_greeting_announcement_in_the_lines_own_voice_is_no_person(music, line
     assert heard and heard[0].voice_sim is not None and heard[0].voice_sim >= 0.55
 
 
+def test_someone_who_picks_up_as_an_announcement_ends_is_a_turn_of_their_own(
+    music, prompts, line, read_speech, whisper
+):
+    """An agent who starts reading half a second after "thank you for your patience" (no
+    music between) is not part of the recording: the voice that took over is judged alone."""
+    audio_read, _ = read_speech[1]
+    audio = line(np.concatenate([music[: 16000 * 30], silence(0.4), prompts("queue-thankyou"),
+                                 silence(0.5), audio_read, silence(5)]))  # fmt: skip
+    onset = 30.4 + len(prompts("queue-thankyou")) / 16000 + 0.5
+    res = replay(audio, timed(whisper))
+    human = res.first("human")
+    assert human is not None and human.t > onset, [d.evidence for d in res.decisions]
+    assert human.evidence["voice_took_over"] is True
+    assert "patience" not in human.evidence["text"].lower()
+
+
+def test_a_new_voice_straight_after_the_menu_that_waits_is_a_person(
+    prompts, line, read_speech, whisper
+):
+    """No hold at all: the menu, then someone reading (no greeting words) who waits."""
+    audio_read, _ = read_speech[2]
+    menu = prompts("basic-pbx-ivr-main")
+    audio = line(np.concatenate([menu, silence(2.5), audio_read, silence(5)]))
+    res = replay(audio, timed(whisper))
+    human = res.first("human")
+    assert human is not None and human.t > (len(menu) / 16000 + 2.5)
+    assert human.evidence["rule"] == "a new voice spoke, then waited"
+    assert res.first("hold") is None
+
+
+def test_a_speech_menu_in_a_new_voice_that_waits_is_no_person(prompts, line, whisper):
+    """A speech menu after the keypad menu, in another voice, asks and waits like a person."""
+    menu = prompts("basic-pbx-ivr-main")
+    bot = synthesize("Please tell me briefly, in a few words, why you are calling today.")
+    res = replay(line(np.concatenate([menu, silence(2), bot, silence(6)])), timed(whisper))
+    assert res.first("human") is None, res.first("human").evidence
+
+
 def test_a_virtual_assistant_after_the_menu_is_no_person(prompts, line, whisper):
     """Bots introduce themselves with a name and offer help ("Hi, I'm Emma... how can I help
     you today?"), then wait for an answer. Before hold, a person is decided on the whole
