@@ -130,6 +130,9 @@ class DetectionSettings(Section):
     liveness_check: bool = Field(
         False, description="when a new voice might be a person, say 'Hi, one moment please' "
         "and listen for them to stop (off: it measured slower on the benchmark)")
+    voice_prints: bool = Field(
+        True, description="tell a voice the line never played (a person) from the company's "
+        "recorded voices, a second into it (off: words and turn-taking only)")
 
 
 class LlmSettings(Section):

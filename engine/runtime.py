@@ -150,7 +150,7 @@ class Runtime:
 
     def _start_analyzer(self, call_id: str, company: str) -> None:
         try:
-            from engine.audio.analyzer import CallAudioAnalyzer
+            from engine.audio.analyzer import AnalyzerSettings, CallAudioAnalyzer
         except ImportError:
             return
         from engine.audio import memory_store
@@ -163,8 +163,9 @@ class Runtime:
 
                 def say(text: str) -> object:
                     return self.engine.play_pcm(call_id, cached_phrase(text))
-            analyzer = CallAudioAnalyzer(self.bus, call_id, memory=memory_store.load(company),
-                                         say=say)
+            settings = AnalyzerSettings(voice_prints=self.settings.detection.voice_prints)
+            analyzer = CallAudioAnalyzer(self.bus, call_id, settings,
+                                         memory=memory_store.load(company), say=say)
         except Exception as exc:
             log.warning("audio analysis unavailable for call %s: %s", call_id, exc)
             return

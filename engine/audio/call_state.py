@@ -220,8 +220,10 @@ class CallStateDetector:
             ep.speech_s += 0.02
         else:
             self._nonspeech_run += 0.02
+        # always, also while a finished turn lingers: a person who starts a second after an
+        # announcement needs the lead-in too, or Whisper loses their "Hi,"
+        self._preroll.append((pcm, info.fp))
         if ep is None:
-            self._preroll.append((pcm, info.fp))
             return
         if not ep.ended:
             ep.fp.append(info.fp)

@@ -23,6 +23,7 @@ from engine.simulator.prompts import (
     SilencePart,
     WavPart,
 )
+from engine.simulator.voice import VOICE_IDS
 
 ASSETS_DIR = Path(engine.__file__).resolve().parent.parent / "assets"
 COMPANIES_DIR = ASSETS_DIR / "companies"
@@ -459,7 +460,14 @@ def parse_company(text: str, source: Path) -> Company:
             if raw.get("wav") is not None:
                 parts.append(WavPart(P.path(raw["wav"], P.line_of(raw, "wav"), what)))
             if raw.get("say") is not None:
-                parts.append(P.part(_Map(say=raw["say"]), P.line_of(raw, "say"), what))
+                say = P.part(_Map(say=raw["say"]), P.line_of(raw, "say"), what)
+                voice = raw.get("voice")
+                if voice is not None:
+                    if voice not in VOICE_IDS:
+                        raise P.fail(P.line_of(raw, "voice"), f"{what}: voice {voice!r} is not "
+                                     f"one of {', '.join(VOICE_IDS)}")  # fmt: skip
+                    say = SayPart(say.text, str(voice))
+                parts.append(say)
             if not parts:
                 raise P.fail(raw.line, f"{what}: an agent needs 'say' text, a 'wav' or 'prompt'")
             agent_name = raw.get("name")

@@ -23,6 +23,7 @@ class WavPart:
 @dataclass(frozen=True)
 class SayPart:
     text: str
+    voice: str = ""  # a voice id of voice.py ("flite:slt"); "" for the company's default
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class PromptRenderer:
             st = part.path.stat()
             return f"wav:{part.path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
         if isinstance(part, SayPart):
-            return f"say:{self.synth.wav_for(part.text).name}"
+            return f"say:{self.synth.wav_for(part.text, part.voice).name}"
         return f"silence:{part.seconds}"
 
     def render(self, prompt: Prompt) -> RenderedPrompt:
@@ -99,7 +100,8 @@ class PromptRenderer:
                 if isinstance(part, SilencePart):
                     chunks.append(np.zeros(int(part.seconds * BRIDGE_RATE), np.int16))
                     continue
-                src = part.path if isinstance(part, WavPart) else self.synth.wav_for(part.text)
+                src = (part.path if isinstance(part, WavPart)
+                       else self.synth.wav_for(part.text, part.voice))  # fmt: skip
                 pcm, rate = read_wav(src)
                 chunks.append(resample(pcm, rate, BRIDGE_RATE))
             write_wav(path, np.concatenate(chunks) if chunks else np.zeros(0, np.int16))

@@ -27,6 +27,9 @@ PIPER_VOICE_ID = "piper:en_US-joe-medium"
 FLITE_VOICE = "kal"
 FLITE_VOICE_ID = f"flite:{FLITE_VOICE}"
 ENGINE_ENV = "HOLDSLAYER_TTS"  # "piper", "flite" or unset for piper-then-flite
+# voices a prompt may ask for by name: an agent is a person, not the company's IVR voice
+FLITE_VOICES = ("kal", "kal16", "awb", "rms", "slt")
+VOICE_IDS = (PIPER_VOICE_ID, *(f"flite:{v}" for v in FLITE_VOICES))
 
 
 class SynthesisError(RuntimeError):
@@ -61,13 +64,16 @@ class Synthesizer:
     def cached_path(self, text: str, voice_id: str) -> Path:
         return self.cache_dir / f"{cache_key(text, voice_id)}.wav"
 
-    def wav_for(self, text: str) -> Path:
-        """A WAV file speaking ``text``; synthesised now unless already cached."""
+    def wav_for(self, text: str, voice: str = "") -> Path:
+        """A WAV file speaking ``text`` (in ``voice``, one of VOICE_IDS, when it can; else in
+        the default voices); synthesised now unless already cached."""
         text = " ".join(text.split())
         if not text:
             raise SynthesisError("nothing to say: empty text")
         with self._lock:
             ids = self._voice_ids()
+            if voice:
+                ids = [voice, *(i for i in ids if i != voice)]
             for voice_id in ids:
                 path = self.cached_path(text, voice_id)
                 if path.exists():
@@ -90,7 +96,7 @@ class Synthesizer:
             if voice_id == PIPER_VOICE_ID:
                 self._piper_to(text, tmp)
             else:
-                self._flite_to(text, tmp)
+                self._flite_to(text, tmp, voice_id.partition(":")[2] or FLITE_VOICE)
             with wave.open(tmp, "rb") as w:
                 if w.getnframes() == 0:
                     raise SynthesisError("synthesiser produced no audio")
@@ -116,11 +122,11 @@ class Synthesizer:
         with wave.open(path, "wb") as w:
             self._piper.synthesize_wav(text, w)
 
-    def _flite_to(self, text: str, path: str) -> None:
+    def _flite_to(self, text: str, path: str, voice: str = FLITE_VOICE) -> None:
         flite = shutil.which("flite")
         if flite is None:
             raise SynthesisError("flite is not installed (apt-get install flite)")
         subprocess.run(
-            [flite, "-voice", FLITE_VOICE, "-t", text, "-o", path],
+            [flite, "-voice", voice, "-t", text, "-o", path],
             check=True, capture_output=True, timeout=60,
         )

@@ -95,6 +95,7 @@ BAD = [
      r":13: node 'hold': audio file not found"),
     (GOOD + "start: lobby\n", r":11: company 'start' points to unknown node 'lobby'"),
     ("- just\n- a list\n", r"a company file is a YAML mapping"),
+    (GOOD + "    voice: flite:nobody\n", r":11: node 'agent': voice 'flite:nobody' is not one of"),
 ]
 
 
@@ -125,3 +126,21 @@ def test_cli_exits_2_with_a_clear_message_and_no_traceback(tmp_path: Path) -> No
     assert done.stdout == ""
     assert f"{f}:7: node 'main' option '1' points to unknown node 'nowhere'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_an_agent_speaks_in_a_voice_of_their_own(tmp_path: Path) -> None:
+    """The demo agents are people: their greeting is not in the voice of the IVR's prompts."""
+    from engine.simulator.prompts import PromptRenderer
+    from engine.simulator.voice import Synthesizer
+    from engine.wavio import read_wav
+
+    f = tmp_path / "co.yaml"
+    f.write_text(GOOD + "    voice: flite:slt\n")
+    agent = load_company(str(f)).nodes["agent"]
+    synth = Synthesizer(cache_dir=tmp_path / "tts")
+    renderer = PromptRenderer(synth, cache_dir=tmp_path / "prompts")
+    own = renderer.render(agent.greeting).path
+    default = synth.wav_for("Hello, this is Pat.")
+    assert own != default
+    a, b = read_wav(own), read_wav(default)
+    assert len(a) > 8000 and len(b) > 8000 and (len(a) != len(b) or (a != b).any())
