@@ -39,6 +39,18 @@ class IvrNode:
     reason: str = ""
 
 
+def person_reason(evidence: object) -> str:
+    """One line on why the detector says a person is there: its rule and what it heard."""
+    if not isinstance(evidence, dict):
+        return ""
+    rule = str(evidence.get("rule") or "")
+    words = str(evidence.get("window_text") or evidence.get("person_words")
+                or evidence.get("text") or "").strip()  # fmt: skip
+    if len(words) > 60:
+        words = words[:59].rstrip() + "…"
+    return f"{rule}: “{words}”" if rule and words else rule
+
+
 @dataclasses.dataclass
 class CallView:
     call_id: str
@@ -52,6 +64,7 @@ class CallView:
     hold_started_at: float | None = None
     hold_total: float = 0.0  # finished hold spells
     human_at: float | None = None
+    person_why: str = ""  # the detector's reason, with the words it heard
     ended_at: float | None = None
     end_reason: str = ""
     digits: str = ""
@@ -160,6 +173,7 @@ class CallBook:
                 if call.state not in (ENDED, FAILED, HANDED_OVER):
                     call.human_at = call.human_at or t
                     call.state = PERSON
+                    call.person_why = call.person_why or person_reason(d.get("evidence"))
             case EventType.TRANSCRIPT_CHUNK:
                 text = str(d.get("text") or "").strip()
                 if text:

@@ -49,7 +49,6 @@ class DetectorSettings:
     # is a person as soon as the greeting starts; voice prints at these ages of a turn
     voice_check_s: tuple[float, ...] = (0.8, 1.6)
     new_voice_sim: float = 0.55  # below this similarity to every line voice: a new voice
-    new_voice_words: float = 0.7  # ...whose words score this much for a person, none for a bot
     line_voice_sim: float = 0.7  # above this it is the line's recorded voice: no one waiting
     line_voice_s: float = 3.0  # a recording's voice print from its first seconds
     liveness: LivenessSettings = dataclasses.field(default_factory=LivenessSettings)
@@ -530,9 +529,9 @@ class CallStateDetector:
             and not ep.recorded
             and self._new_voice(ep)
             and cues.recorded == 0
-            and cues.human >= self.s.new_voice_words
+            and transcript_cues.opens_like_a_person(ep.text)
         ):
-            return self._declare(t, ep, "a voice the line never played greets us", 0.9)
+            return self._declare(t, ep, "a voice the line never played speaks to us", 0.9)
         words = (
             cues is not None
             and cues.human >= self.s.human_text_score

@@ -82,7 +82,7 @@ ANNOUNCEMENTS = [
     "To receive a call back instead of waiting on hold, press 1 now. You will not lose your "
     "place in line.",
 ]
-# Hard cases for "a new voice greets us": announcements that open like a person (a greeting,
+# Hard cases for "a new voice speaks to us": announcements that open like a person (a greeting,
 # no recording's words in their first seconds), often in a voice other than the menu's.
 EXTRA_ANNOUNCEMENTS = [
     "Hello, and thank you for continuing to hold. A member of our team will be with you soon.",

@@ -167,6 +167,20 @@ def says_something(text: str) -> bool:
     return words not in _FILLER and len(words.split()) >= 2
 
 
+# How a person's first words go on, where an announcement that also opens with "Hello" goes on
+# with "...and thank you for continuing to hold" or "...while you wait": the speaker refers to
+# themselves or asks the caller something. Names are often garbled ("this is my"), so none is
+# needed: this is only evidence where the voice is already known to be new.
+_PERSON_OPENING = re.compile(
+    r"\b(this is|my name|(you'?re|you are) speaking|speaking|how (can|may|could) i"
+    r"|who (am i|do i)|are you there|can you hear|what can i)\b", re.I)
+
+
+def opens_like_a_person(text: str) -> bool:
+    """A person's opening in the first second: self-reference or a question to the caller."""
+    return _PERSON_OPENING.search(text) is not None
+
+
 def _num(word: str | None) -> int | None:
     if word is None:
         return None

@@ -47,6 +47,8 @@ def status_line(call: CallView, now: float) -> str:
     if call.listening:
         parts.append("listening")
     line = "   ".join(parts)
+    if call.state == PERSON and call.person_why:
+        line += f"\nheard: {call.person_why}"
     if call.end_reason and not call.live:
         line += f"\n{call.end_reason}"
     return line

@@ -50,7 +50,7 @@ def test_a_new_voice_greeting_is_heard_before_its_words_give_it_away(
     music, prompts, line, whisper
 ):
     """"Good afternoon, you're speaking with Dana": the name, which decides by words, comes
-    1.5 s in; a voice the line never played that greets us decides within the first second
+    1.5 s in; a voice the line never played that speaks to us decides within the first second
     or so of speech."""
     hold = _hold_loop(music, [prompts("queue-periodic-announce")], 1.0)
     person = synthesize("Good afternoon, you're speaking with Dana. What can I do for you?")
@@ -59,7 +59,7 @@ def test_a_new_voice_greeting_is_heard_before_its_words_give_it_away(
     fast = replay(audio, timed(whisper)).first("human")
     slow = replay(audio, timed(whisper), voice_prints=False).first("human")
     assert fast is not None and slow is not None
-    assert fast.evidence["rule"] == "a voice the line never played greets us"
+    assert fast.evidence["rule"] == "a voice the line never played speaks to us"
     assert 0 <= fast.evidence["voice_sim"] < 0.55
     assert onset <= fast.t <= onset + 1.8
     assert fast.t < slow.t - 0.3, (fast.t - onset, slow.t - onset)
@@ -79,6 +79,25 @@ def test_a_greeting_announcement_in_the_lines_own_voice_is_no_person(music, line
     assert res.first("human") is None, res.first("human").evidence
     heard = [ep for ep in res.episodes if ep.phase_at_start == "hold" and "wait" in ep.text.lower()]
     assert heard and heard[0].voice_sim is not None and heard[0].voice_sim >= 0.55
+
+
+def test_an_announcement_in_a_new_voice_that_says_hello_is_no_person(music, prompts, line,
+                                                                    whisper):
+    """The new-voice cue's hard case: a hold announcement in a voice the menu did not use,
+    opening like a person ("Hello, and thank you..."). A greeting alone is not enough."""
+    from engine.speech.tts import FliteTTS
+
+    menu = prompts("basic-pbx-ivr-main")
+    ann = FliteTTS("rms").synthesize(
+        "Hello, and thank you for continuing to hold. A member of our team will be with you "
+        "soon.", 16000)  # fmt: skip
+    audio = line(np.concatenate([menu, silence(2), music[: 16000 * 20], silence(0.4), ann,
+                                 silence(0.4), music[16000 * 20 : 16000 * 35]]))  # fmt: skip
+    res = replay(audio, timed(whisper))
+    assert res.first("hold") is not None
+    assert res.first("human") is None, res.first("human").evidence
+    heard = [ep for ep in res.episodes if "hold" in ep.text.lower() and ep.phase_at_start == "hold"]
+    assert heard and 0 <= heard[0].voice_sim < 0.55  # it did sound new
 
 
 def test_someone_who_picks_up_as_an_announcement_ends_is_a_turn_of_their_own(

@@ -69,3 +69,16 @@ def test_whisper_filler_is_not_words(text: str, words: bool) -> None:
 def test_a_bot_that_introduces_itself_like_a_person_is_a_recording(text: str) -> None:
     cues = score(text)
     assert cues.recorded > cues.human, cues
+
+
+@pytest.mark.parametrize(("text", "person"), [
+    ("Hi, this is my.", True),  # a garbled name still refers to the speaker
+    ("Good afternoon, you're speaking with", True),
+    ("Hello? Are you there?", True),
+    ("Hello?", False),
+    ("Hello and thank you for", False),
+    ("Hi there! While you wait,", False),
+    ("Good afternoon. Our offices will be", False),
+])
+def test_a_persons_opening_refers_to_themselves_or_asks(text, person):
+    assert transcript_cues.opens_like_a_person(text) is person

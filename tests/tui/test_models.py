@@ -29,6 +29,23 @@ def test_call_states_and_hold_timer() -> None:
     assert call.state == ENDED and not call.live and call.elapsed(now=999) == 130
 
 
+def test_the_live_screen_says_why_it_is_a_person() -> None:
+    from holdslayer_tui.screens.live_call import status_line
+
+    book = CallBook()
+    book.apply(ev(EventType.CALL_STARTED, 100, target="demo:acme_bank", company="Acme Bank"))
+    book.apply(ev(EventType.HOLD_DETECTED, 110))
+    call = book.apply(ev(EventType.HUMAN_DETECTED, 200, confidence=0.9, evidence={
+        "rule": "a voice the line never played speaks to us", "text": "Hi, this is Dana.",
+        "voice_sim": 0.41}))  # fmt: skip
+    assert "heard: a voice the line never played speaks to us: “Hi, this is Dana.”" in status_line(
+        call, now=201)
+    on_hold = CallBook()
+    on_hold.apply(ev(EventType.CALL_STARTED, 100, target="demo:telco"))
+    call = on_hold.apply(ev(EventType.HOLD_DETECTED, 110))
+    assert "heard:" not in status_line(call, now=120)
+
+
 def test_failed_call_keeps_its_reason() -> None:
     book = CallBook()
     book.apply(ev(EventType.CALL_STARTED, 1))
