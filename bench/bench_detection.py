@@ -8,7 +8,7 @@ person's first word (median, p95) and CPU seconds per call-minute.
     nice -n 10 .venv/bin/python bench/bench_detection.py --split test --calls 50
 
 Tune rules with ``--split tune``; report ``--split test``. ``--no-stt`` measures acoustics
-only. ``--liveness`` lets the detector speak its liveness phrase; the corpus cannot hear it,
+only; ``--no-voice`` leaves out the voice-print cue (``--new-voice-sim`` moves its threshold). ``--liveness`` lets the detector speak its liveness phrase; the corpus cannot hear it,
 so the far end's reaction is simulated (see :func:`simulated_far_end`).
 Transcripts are cached (with the CPU time they took, which still counts) under
 bench/corpus/cache so a rerun costs only the per-frame work.
@@ -216,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-stt", action="store_true", help="acoustics and turn-taking only")
     ap.add_argument("--no-voice", action="store_true", help="no voice-print cue")
+    ap.add_argument("--new-voice-sim", type=float, help="voice prints: a new voice below this")
     ap.add_argument("--json", type=Path, help="write per-call results here")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every call")
     ap.add_argument(
@@ -244,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     settings = DetectorSettings()
+    if args.new_voice_sim is not None:
+        settings.new_voice_sim = args.new_voice_sim
     if args.probe_after is not None:
         settings.liveness.after_speech_s = args.probe_after
     if args.probe_quiet is not None:
@@ -297,11 +300,6 @@ def main(argv: list[str] | None = None) -> int:
         for said in res.said_at:
             in_person = call.human_onset is not None and said >= call.human_onset
             probes["person" if in_person else "recording"] += 1
-        for ep in res.episodes:  # the new-voice rule's near misses: recordings it could take
-            if ep.phase_at_start == "hold" and ep.voice_sim is not None and ep.voice_sim >= 0 and (
-                call.human_onset is None or ep.start < call.human_onset - 0.5
-            ):
-                near.append((ep.voice_sim, call.id, ep.text[:50]))
         hold_s += call.hold_s
         audio_s += res.duration_s
         cpu_frame += res.frame_cpu_s
@@ -329,6 +327,12 @@ def main(argv: list[str] | None = None) -> int:
         if human is not None:
             row["human"] = {"t": round(human.t, 3), "confidence": human.confidence,
                             "evidence": human.evidence}  # fmt: skip
+        for ep in res.episodes:  # the new-voice rule's near misses: recordings it could take
+            if ep.phase_at_start == "hold" and ep.voice_sim is not None and ep.voice_sim >= 0 and (
+                call.human_onset is None or ep.start < call.human_onset - 0.5
+            ):
+                near.append((ep.voice_sim, call.id, ep.text[:50]))
+                row.setdefault("recordings", []).append([round(ep.voice_sim, 3), ep.text])
         rows.append(row)
         if args.json:  # after every call: a long run can be read while it goes on
             args.json.write_text(json.dumps(rows, indent=1, default=str))

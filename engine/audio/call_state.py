@@ -48,7 +48,7 @@ class DetectorSettings:
     # a voice the line has not played (menu, announcements: their voice prints) greeting us
     # is a person as soon as the greeting starts; voice prints at these ages of a turn
     voice_check_s: tuple[float, ...] = (0.8, 1.6)
-    new_voice_sim: float = 0.55  # below this similarity to every line voice: a new voice
+    new_voice_sim: float = 0.6  # below this similarity to every line voice: a new voice
     line_voice_sim: float = 0.7  # above this it is the line's recorded voice: no one waiting
     line_voice_s: float = 3.0  # a recording's voice print from its first seconds
     liveness: LivenessSettings = dataclasses.field(default_factory=LivenessSettings)
@@ -421,7 +421,7 @@ class CallStateDetector:
         if ep is None:
             return out
         if req.window:
-            return self._on_window(ep, text, max(t, self._t))
+            return self._on_window(ep, req.audio, text, max(t, self._t))
         if req.generation > ep.generation:
             return out  # words after a pause that another voice's turn has taken over
         if req.generation < ep.generation:
@@ -458,13 +458,18 @@ class CallStateDetector:
             out.append(human)
         return out
 
-    def _on_window(self, ep: Episode, text: str, t: float) -> list[Decision]:
+    def _on_window(self, ep: Episode, audio: np.ndarray, text: str, t: float) -> list[Decision]:
         """The latest seconds of a long turn, judged on their own words: a person's greeting
-        with nothing of a recording in it means someone cut in."""
+        with nothing of a recording in it means someone cut in, in a voice of their own."""
         cues = transcript_cues.score(text)
         if self.phase == "human" or ep.repeat is not None or self._episode is not ep:
             return []
         if cues.human >= self.s.human_text_score and cues.recorded == 0:
+            if self.voices is not None:
+                n = self._preroll.maxlen or 0
+                head = self.voices.embed(np.concatenate(ep.audio[n : n + 80]))
+                if similarity(self.voices.embed(audio), head) >= self.s.new_voice_sim:
+                    return []  # the turn's own voice goes on: Whisper misheard a recording
             ep.window_text = text
             return [self._declare(t, ep, "words of a person cutting into a recording", 0.85)]
         return []

@@ -60,6 +60,7 @@ _RECORDED = [
      r"say|explain)|\b(tell|say) (me|us)\b.{0,40}\bbriefly\b|\bsay (yes|no|agent|representative"
      r"|operator)\b", 2.0, "speech menu prompt"),
     (r"\bcontinu(e|ing) to hold\b", 1.0, "asks to keep holding"),
+    (r"\b(will|we'?ll|we all) be (right )?with you\b", 1.0, "someone will be with you"),
     (r"\b(connecting|transferring) (you|your call)\b", 1.0, "transfer notice"),
     (r"\b(estimated|expected|approximate(ly)?|average) (wait|hold)|\bwait time\b", 2.0,
      "wait time"),
