@@ -97,11 +97,20 @@ class AnnouncementMemory:
             return [r.voice for r in self._items if r.voice is not None]
 
     def remember(
-        self, fp: np.ndarray, text: str = "", source: str = "call", voice: np.ndarray | None = None
+        self,
+        fp: np.ndarray,
+        text: str = "",
+        source: str = "call",
+        voice: np.ndarray | None = None,
+        onset: int = 0,
     ) -> int:
-        """Store a recording (or count a repeat of a known one); returns its index."""
+        """Store a recording (or count a repeat of a known one); returns its index. ``fp``
+        may start with a lead-in before the voice's ``onset`` (frames): kept, it lets a
+        replay whose onset is heard a frame or two earlier still match; queries are taken
+        from the onset."""
         fp = fp[:MAX_FP_FRAMES].astype(np.uint16)
-        m = self.match_audio(fp[:50]) if len(fp) >= 15 else None
+        head = fp[onset : onset + 50]
+        m = self.match_audio(head) if len(head) >= 15 else None
         with self._lock:
             if m is not None and m.ber <= MATCH_BER:
                 rec = self._items[m.index]

@@ -49,7 +49,6 @@ class DetectorSettings:
     # is a person as soon as the greeting starts; voice prints at these ages of a turn
     voice_check_s: tuple[float, ...] = (0.8, 1.6)
     new_voice_sim: float = 0.6  # below this similarity to every line voice: a new voice
-    line_voice_sim: float = 0.7  # above this it is the line's recorded voice: no one waiting
     line_voice_s: float = 3.0  # a recording's voice print from its first seconds
     liveness: LivenessSettings = dataclasses.field(default_factory=LivenessSettings)
 
@@ -112,6 +111,7 @@ class Episode:
     voice_sim: float | None = None  # best similarity of its voice to the line's (-1: none known)
     voice_checks: int = 0
     split_from: int = 0  # the turn whose voice this one took over from (0: none)
+    pre_frames: int = 0  # frames of pre-roll at the start of ``fp`` / ``audio``
 
     def evidence(self) -> dict[str, Any]:
         return {
@@ -230,7 +230,8 @@ class CallStateDetector:
             if self._nonspeech_run >= self.s.speech_end_s:
                 ep.ended = True
                 self._request_stt(ep, final=True)
-            elif len(ep.fp) in (self.s.repeat_check_frames, 2 * self.s.repeat_check_frames):
+            elif len(ep.fp) - ep.pre_frames in (self.s.repeat_check_frames,
+                                                2 * self.s.repeat_check_frames):
                 self._check_repeat(ep)
             self._check_voice(ep)
             self._maybe_partial(ep)
@@ -291,6 +292,7 @@ class CallStateDetector:
             music_before_s=self._music_s(),
             fp=[fp for _, fp in pre],
             audio=[p for p, _ in pre],
+            pre_frames=len(pre),
         )
         self._episode = ep
         return ep
@@ -300,7 +302,7 @@ class CallStateDetector:
         if self.phase == "human" and self.human_at is not None and ep.start >= self.human_at - 5:
             self.finished.append(ep)
             return
-        fp = np.array(ep.fp, dtype=np.uint16)
+        fp = np.array(ep.fp, dtype=np.uint16)  # with its lead-in: a later onset still matches
         if ep.speech_s >= 0.5:
             voice = None
             if self.voices is not None:
@@ -308,7 +310,8 @@ class CallStateDetector:
                 voice = self.voices.embed(
                     np.concatenate(ep.audio[n : n + int(self.s.line_voice_s / 0.02)])
                 )
-            ep.memory_index = self.memory.remember(fp, ep.text, voice=voice)
+            ep.memory_index = self.memory.remember(fp, ep.text, voice=voice,
+                                                   onset=ep.pre_frames)
         self.finished.append(ep)
 
     def _check_voice(self, ep: Episode) -> None:
@@ -348,6 +351,7 @@ class CallStateDetector:
             voice_sim=voice_sim,
             voice_checks=1,
             split_from=ep.id,
+            pre_frames=self._preroll.maxlen or 0,
         )
         ep.fp, ep.audio = ep.fp[:cut], ep.audio[:cut]
         ep.ended, ep.text, ep.partial_text = True, ep.head_text, ""
@@ -357,7 +361,9 @@ class CallStateDetector:
         self._episode = new
 
     def _check_repeat(self, ep: Episode) -> None:
-        fp = np.array(ep.fp, dtype=np.uint16)
+        # from the voice's onset: the pre-roll is whatever played before (music, a pause),
+        # which differs from one replay to the next
+        fp = np.array(ep.fp[ep.pre_frames :], dtype=np.uint16)
         m = self.memory.match_audio(fp)
         if m is None:
             return
@@ -566,15 +572,15 @@ class CallStateDetector:
             and ep.music_after_s < 0.3
             and ep.speech_s >= 0.4
         )
-        if waited and self.phase == "start" and self._new_voice(ep):
+        if waited and self.phase == "start" and self._new_voice(ep) and not ep.split_from:
             # before hold a speech menu waits for an answer too, but in the menu's voice (or
             # with a menu's words): a voice the line never played that spoke and waited is
-            # someone who picked up straight away
+            # someone who picked up straight away. Not one that took over from a prompt with
+            # no pause: IVRs chain prompts in several voices ("One moment please." "Please
+            # note our new business hours...")
             if (cues is not None and ep.text_final and cues.recorded == 0
                     and transcript_cues.says_something(ep.text)):
                 return self._declare(t, ep, "a new voice spoke, then waited", 0.75)
-        if ep.voice_sim is not None and ep.voice_sim >= self.s.line_voice_sim:
-            return None  # the line's own recorded voice: its pauses are no one waiting
         if waited and self.phase == "hold":
             # the final transcript may still be on its way; a partial without a recording's
             # words is enough once the voice has stopped and no music came back

@@ -31,7 +31,9 @@ _HUMAN = [
     (r"\b(are you there|can you hear me)\b", 2.0, "checks the caller is there"),
     # ...but not a lone "Hello?" at the end of a partial: Whisper hears one in the first half
     # second of "Hello, and thank you for continuing to hold" too
-    (r"\bhello\?(?=\s*\w)", 1.5, "checks the caller is there"),
+    # and Whisper writes "Hello?" for an announcement's "Hello! Did you know...": a lone
+    # "Hello?" with more words is not yet a person without one more of their cues
+    (r"\bhello\?(?=\s*\w)", 1.0, "checks the caller is there"),
     (r"\b(speaking|thanks for holding|thank you for (holding|waiting|your patience),? (this|my))",
      1.0, "picks up"),
     (r"^\W*(hi|hey|hello|good (morning|afternoon|evening))\b", 0.7, "greets"),
