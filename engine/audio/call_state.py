@@ -45,11 +45,13 @@ class DetectorSettings:
     window_every_s: float = 1.5  # ...this often, to hear a person who cuts into it
     recorded_text_score: float = 1.5
     preroll_s: float = 0.3
-    # a voice the line has not played (menu, announcements: their voice prints) greeting us
-    # is a person as soon as the greeting starts; voice prints at these ages of a turn
+    # a voice the line has not played (menu, announcements: their voice prints) that speaks
+    # to us like a person decides at once; voice prints at these ages of a turn's voice
     voice_check_s: tuple[float, ...] = (0.8, 1.6)
     new_voice_sim: float = 0.6  # below this similarity to every line voice: a new voice
     line_voice_s: float = 3.0  # a recording's voice print from its first seconds
+    line_voice_sim: float = 0.8  # at or above: sounds like the line's recordings...
+    line_voice_wait_s: float = 2.5  # ...so its silence must last this long to be "waiting"
     liveness: LivenessSettings = dataclasses.field(default_factory=LivenessSettings)
 
 
@@ -306,7 +308,7 @@ class CallStateDetector:
         if ep.speech_s >= 0.5:
             voice = None
             if self.voices is not None:
-                n = self._preroll.maxlen or 0
+                n = ep.pre_frames
                 voice = self.voices.embed(
                     np.concatenate(ep.audio[n : n + int(self.s.line_voice_s / 0.02)])
                 )
@@ -319,16 +321,16 @@ class CallStateDetector:
         due = self.s.voice_check_s
         if self.voices is None or ep.repeat is not None or ep.voice_checks >= len(due):
             return
-        n = self._preroll.maxlen or 0
-        first = ep.turn_from + n
+        # the voice since the turn's latest pause (its pre-roll there is the pause itself)
+        first = ep.turn_from + (self._preroll.maxlen or 0) if ep.generation else ep.pre_frames
         if (len(ep.audio) - first) * 0.02 < due[ep.voice_checks]:
             return
         ep.voice_checks += 1
         line = self.memory.voices()
         v = self.voices.embed(np.concatenate(ep.audio[first:]))
         ep.voice_sim = max((similarity(v, other) for other in line), default=-1.0)
-        if ep.generation > 0 and ep.turn_from - n >= int(0.5 / 0.02):
-            head = self.voices.embed(np.concatenate(ep.audio[n : ep.turn_from]))
+        if ep.generation > 0 and ep.turn_from - ep.pre_frames >= int(0.5 / 0.02):
+            head = self.voices.embed(np.concatenate(ep.audio[ep.pre_frames : ep.turn_from]))
             if (similarity(v, head) < self.s.new_voice_sim
                     and ep.voice_sim < self.s.new_voice_sim):  # fmt: skip
                 self._split(ep, ep.voice_sim)
@@ -472,7 +474,7 @@ class CallStateDetector:
             return []
         if cues.human >= self.s.human_text_score and cues.recorded == 0:
             if self.voices is not None:
-                n = self._preroll.maxlen or 0
+                n = ep.pre_frames
                 head = self.voices.embed(np.concatenate(ep.audio[n : n + 80]))
                 if similarity(self.voices.embed(audio), head) >= self.s.new_voice_sim:
                     return []  # the turn's own voice goes on: Whisper misheard a recording
@@ -566,9 +568,15 @@ class CallStateDetector:
             and cues.human > 0
         ):
             return self._declare(t, ep, "stopped talking when we spoke (liveness check)", 0.9)
+        # a voice very like the line's recordings must wait longer to count as waiting for
+        # us: a hold that ends on an announcement leaves it followed by quiet until the agent
+        # speaks (tune-0036); a person who sounds like the recordings is heard a little later
+        wait_s = self.s.turn_wait_s
+        if ep.voice_sim is not None and ep.voice_sim >= self.s.line_voice_sim:
+            wait_s = self.s.line_voice_wait_s
         waited = (
             ep.ended
-            and ep.quiet_after_s >= self.s.turn_wait_s
+            and ep.quiet_after_s >= wait_s
             and ep.music_after_s < 0.3
             and ep.speech_s >= 0.4
         )
