@@ -8,8 +8,10 @@ person's first word (median, p95) and CPU seconds per call-minute.
     nice -n 10 .venv/bin/python bench/bench_detection.py --split test --calls 50
 
 Tune rules with ``--split tune``; report ``--split test``. ``--no-stt`` measures acoustics
-only; ``--no-voice`` leaves out the voice-print cue (``--new-voice-sim`` moves its threshold). ``--liveness`` lets the detector speak its liveness phrase; the corpus cannot hear it,
-so the far end's reaction is simulated (see :func:`simulated_far_end`).
+only; ``--no-voice`` leaves out the voice-print cue (``--new-voice-sim`` moves its
+threshold). ``--liveness`` lets the detector speak its liveness phrase; the corpus cannot
+hear it, so the far end's reaction is simulated (see :func:`simulated_far_end`). ``--seed``
+draws other calls from the same split: a fresh held-out set once a split has been looked at.
 Transcripts are cached (with the CPU time they took, which still counts) under
 bench/corpus/cache so a rerun costs only the per-frame work.
 """
