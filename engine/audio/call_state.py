@@ -50,6 +50,10 @@ class DetectorSettings:
     voice_check_s: tuple[float, ...] = (0.8, 1.6)
     new_voice_sim: float = 0.6  # below this similarity to every line voice: a new voice
     line_voice_s: float = 3.0  # a recording's voice print from its first seconds
+    # an agent cuts into an announcement with no pause: the newest 1.6 s of a long turn,
+    # this often, against its first 1.6 s (one recording ≈0.8–1.0, another voice ≈0.6)
+    takeover_every_s: float = 0.8
+    takeover_sim: float = 0.7
     line_voice_sim: float = 0.8  # at or above: sounds like the line's recordings...
     line_voice_wait_s: float = 2.5  # ...so its silence must last this long to be "waiting"
     liveness: LivenessSettings = dataclasses.field(default_factory=LivenessSettings)
@@ -114,6 +118,8 @@ class Episode:
     voice_checks: int = 0
     split_from: int = 0  # the turn whose voice this one took over from (0: none)
     pre_frames: int = 0  # frames of pre-roll at the start of ``fp`` / ``audio``
+    head_voice: np.ndarray | None = None  # voice print of its first 1.6 s
+    takeover_checked: int = 0  # frames of audio when the newest seconds were last compared
 
     def evidence(self) -> dict[str, Any]:
         return {
@@ -316,8 +322,32 @@ class CallStateDetector:
                                                    onset=ep.pre_frames)
         self.finished.append(ep)
 
+    def _check_takeover(self, ep: Episode) -> None:
+        """Someone who starts talking as the announcement is cut off leaves no pause to split
+        the turn at: compare the newest 1.6 s of the voice with the turn's first 1.6 s and,
+        when another voice (none of the line's) took over, split there."""
+        win = int(1.6 / 0.02)
+        n = len(ep.audio) - ep.pre_frames
+        if (self.voices is None or self.phase != "hold" or n < 2 * win
+                or len(ep.audio) - ep.takeover_checked < int(self.s.takeover_every_s / 0.02)):
+            return  # fmt: skip
+        ep.takeover_checked = len(ep.audio)
+        if ep.head_voice is None:
+            ep.head_voice = self.voices.embed(
+                np.concatenate(ep.audio[ep.pre_frames : ep.pre_frames + win]))
+        newest = self.voices.embed(np.concatenate(ep.audio[-win:]))
+        if similarity(newest, ep.head_voice) >= self.s.takeover_sim:
+            return
+        line = max((similarity(newest, v) for v in self.memory.voices()), default=-1.0)
+        if line < self.s.new_voice_sim:
+            ep.turn_from = len(ep.audio) - win - (self._preroll.maxlen or 0)
+            ep.head_text = ep.text
+            self._split(ep, line, after_pause=False)
+
     def _check_voice(self, ep: Episode) -> None:
         """Compare the turn's voice so far with every voice the line has played."""
+        self._check_takeover(ep)
+        ep = self._episode or ep
         due = self.s.voice_check_s
         if self.voices is None or ep.repeat is not None or ep.voice_checks >= len(due):
             return
@@ -333,12 +363,12 @@ class CallStateDetector:
             head = self.voices.embed(np.concatenate(ep.audio[ep.pre_frames : ep.turn_from]))
             if (similarity(v, head) < self.s.new_voice_sim
                     and ep.voice_sim < self.s.new_voice_sim):  # fmt: skip
-                self._split(ep, ep.voice_sim)
+                self._split(ep, ep.voice_sim, after_pause=True)
 
-    def _split(self, ep: Episode, voice_sim: float) -> None:
-        """Another voice took over after a pause inside the turn (someone picked up right as
-        an announcement ended): the words before the pause are the line's, kept as a
-        recording; the rest is a turn of its own, judged on its own words."""
+    def _split(self, ep: Episode, voice_sim: float, after_pause: bool) -> None:
+        """Another voice took over (someone picked up right as an announcement ended or was
+        cut off): the words before ``ep.turn_from`` are the line's, kept as a recording; the
+        rest is a turn of its own, judged on its own words."""
         cut = ep.turn_from
         self._episodes += 1
         new = Episode(
@@ -355,10 +385,15 @@ class CallStateDetector:
             split_from=ep.id,
             pre_frames=self._preroll.maxlen or 0,
         )
+        age = (len(new.audio) - new.pre_frames) * 0.02
+        new.partials_sent = max(0, sum(d <= age for d in self.s.partial_stt_at_s) - 1)
         ep.fp, ep.audio = ep.fp[:cut], ep.audio[:cut]
         ep.ended, ep.text, ep.partial_text = True, ep.head_text, ""
-        ep.generation -= 1  # the final transcript of the words before the pause is its own
         ep.speech_s = max(0.0, ep.speech_s - new.speech_s)
+        if after_pause:
+            ep.generation -= 1  # the final transcript of the words before the pause is its own
+        else:
+            self._request_stt(ep, final=True)  # the recording's words, for the memory
         self._close(ep)
         self._episode = new
 
@@ -474,10 +509,17 @@ class CallStateDetector:
             return []
         if cues.human >= self.s.human_text_score and cues.recorded == 0:
             if self.voices is not None:
+                # the window's newest 1.6 s: whoever cut in speaks at its end, and the
+                # recording they cut off may fill the rest
                 n = ep.pre_frames
                 head = self.voices.embed(np.concatenate(ep.audio[n : n + 80]))
-                if similarity(self.voices.embed(audio), head) >= self.s.new_voice_sim:
-                    return []  # the turn's own voice goes on: Whisper misheard a recording
+                newest = self.voices.embed(audio[-int(1.6 * 16000) :])
+                same_voice = similarity(newest, head) >= self.s.new_voice_sim
+                if same_voice and cues.human < 2 * self.s.human_text_score:
+                    # the turn's own voice goes on: a garbled recording ("Hey, I'm Deline")
+                    # unless the words are a person's twice over (a small firm's owner who
+                    # recorded the prompts answers in the same voice)
+                    return []
             ep.window_text = text
             return [self._declare(t, ep, "words of a person cutting into a recording", 0.85)]
         return []

@@ -71,21 +71,28 @@ class Synthesizer:
         if not text:
             raise SynthesisError("nothing to say: empty text")
         with self._lock:
-            ids = self._voice_ids()
-            if voice:
-                ids = [voice, *(i for i in ids if i != voice)]
-            for voice_id in ids:
-                path = self.cached_path(text, voice_id)
-                if path.exists():
+            errors: list[str] = []
+            if voice:  # its own voice first, even where another voice's copy is cached
+                path = self._cached_or_made(text, [voice], errors)
+                if path is not None:
                     return path
-            errors = []
-            for voice_id in ids:
-                try:
-                    return self._synthesise(text, voice_id)
-                except Exception as exc:  # fall through to the next engine
-                    log.warning("%s could not speak %r: %s", voice_id, text[:40], exc)
-                    errors.append(f"{voice_id}: {exc}")
-            raise SynthesisError("; ".join(errors))
+            path = self._cached_or_made(text, self._voice_ids(), errors)
+            if path is None:
+                raise SynthesisError("; ".join(errors))
+            return path
+
+    def _cached_or_made(self, text: str, ids: list[str], errors: list[str]) -> Path | None:
+        for voice_id in ids:
+            path = self.cached_path(text, voice_id)
+            if path.exists():
+                return path
+        for voice_id in ids:
+            try:
+                return self._synthesise(text, voice_id)
+            except Exception as exc:  # fall through to the next engine
+                log.warning("%s could not speak %r: %s", voice_id, text[:40], exc)
+                errors.append(f"{voice_id}: {exc}")
+        return None
 
     def _synthesise(self, text: str, voice_id: str) -> Path:
         out = self.cached_path(text, voice_id)

@@ -105,8 +105,10 @@ def test_an_announcement_in_a_new_voice_that_says_hello_is_no_person(music, prom
 
 def test_a_misheard_window_of_a_recording_in_its_own_voice_is_no_one_cutting_in(music, line):
     """Whisper can garble the last seconds of a long announcement into a person's words
-    ("Hey, I'm Deline..."); someone cutting in has a voice of their own, so the recording's
-    voice going on is no person. (The transcriber garbles exactly the 3 s windows.)"""
+    (heard on the benchmark: "Hey, I'm Deline and the next, so they look alike"); someone
+    cutting in has a voice of their own, so the recording's voice going on, with no more of
+    a person's words than that, is no person. (The transcriber garbles exactly the 3 s
+    windows.)"""
     ann = synthesize("Your call is important to us. Please stay on the line, and the next "
                      "available agent will be with you shortly. We appreciate your patience "
                      "and look forward to serving you.")  # fmt: skip
@@ -114,7 +116,7 @@ def test_a_misheard_window_of_a_recording_in_its_own_voice_is_no_one_cutting_in(
                                  music[16000 * 20 : 16000 * 30]]))  # fmt: skip
 
     def garbling(pcm, final):
-        return ("Hey, I'm Dana, how can I help you?" if len(pcm) == 48000
+        return ("Hey, I'm Deline and the next, so they look alike" if len(pcm) == 48000
                 else "Your call is important to us."), 0.05  # fmt: skip
 
     assert replay(audio, garbling, voice_prints=False).first("human") is not None  # the trap

@@ -138,9 +138,9 @@ def test_an_agent_speaks_in_a_voice_of_their_own(tmp_path: Path) -> None:
     f.write_text(GOOD + "    voice: flite:slt\n")
     agent = load_company(str(f)).nodes["agent"]
     synth = Synthesizer(cache_dir=tmp_path / "tts")
+    default = synth.wav_for("Hello, this is Pat.")  # cached first: must not stand in for it
     renderer = PromptRenderer(synth, cache_dir=tmp_path / "prompts")
     own = renderer.render(agent.greeting).path
-    default = synth.wav_for("Hello, this is Pat.")
     assert own != default
     a, b = read_wav(own), read_wav(default)
     assert len(a) > 8000 and len(b) > 8000 and (len(a) != len(b) or (a != b).any())
