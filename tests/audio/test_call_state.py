@@ -160,6 +160,22 @@ def test_someone_who_picks_up_as_an_announcement_ends_is_a_turn_of_their_own(
     assert "patience" not in human.evidence["text"].lower()
 
 
+def test_an_agent_who_cuts_an_announcement_off_is_heard(music, line, read_speech, whisper):
+    """Queue systems stop the announcement the moment an agent picks up: no pause between
+    the recording's words and the person's. The voice that took over is judged alone."""
+    ann = synthesize("Your call is important to us. All of our representatives are still "
+                     "assisting other customers. Please stay on the line.")  # fmt: skip
+    reader, _ = read_speech[1]
+    cut = ann[: int(4.2 * 16000)]  # cut off mid-sentence
+    audio = line(np.concatenate([music[: 16000 * 20], silence(0.4), cut, reader, silence(5)]))
+    onset = 20.4 + len(cut) / 16000
+    res = replay(audio, timed(whisper))
+    human = res.first("human")
+    assert human is not None and human.t > onset, [e.text for e in res.episodes]
+    assert human.evidence["voice_took_over"] is True
+    assert "important" not in human.evidence["text"].lower()
+
+
 def test_a_new_voice_straight_after_the_menu_that_waits_is_a_person(
     prompts, line, read_speech, whisper
 ):
