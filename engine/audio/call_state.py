@@ -53,7 +53,7 @@ class DetectorSettings:
     # an agent cuts into an announcement with no pause: the newest 1.6 s of a long turn,
     # this often, against its first 1.6 s (one recording ≈0.8–1.0, another voice ≈0.6)
     takeover_every_s: float = 0.8
-    takeover_sim: float = 0.7
+    takeover_sim: float = 0.65  # a reader against their own first seconds: ≥ 0.64
     line_voice_sim: float = 0.8  # at or above: sounds like the line's recordings...
     line_voice_wait_s: float = 2.5  # ...so its silence must last this long to be "waiting"
     liveness: LivenessSettings = dataclasses.field(default_factory=LivenessSettings)
@@ -328,7 +328,8 @@ class CallStateDetector:
         when another voice (none of the line's) took over, split there."""
         win = int(1.6 / 0.02)
         n = len(ep.audio) - ep.pre_frames
-        if (self.voices is None or self.phase != "hold" or n < 2 * win
+        known = ep.recorded or ep.repeat is not None  # only a recording is "cut off"
+        if (self.voices is None or self.phase != "hold" or not known or n < 2 * win
                 or len(ep.audio) - ep.takeover_checked < int(self.s.takeover_every_s / 0.02)):
             return  # fmt: skip
         ep.takeover_checked = len(ep.audio)
@@ -453,8 +454,10 @@ class CallStateDetector:
             self.stt_requests = collections.deque(
                 r for r in self.stt_requests if r.final or r.episode != ep.id
             )
-        start = ep.start + first * 0.02
-        end = start + len(audio) / 16000
+        # the words' own times: a lead-in before the voice's onset (which may hold the end of
+        # the prompt a key interrupted) is not when they began
+        start = ep.start + max(first, ep.pre_frames) * 0.02
+        end = ep.start + (first + len(parts)) * 0.02
         self.stt_requests.append(SttRequest(ep.id, audio, start, end, final, ep.generation))
 
     def on_transcript(self, req: SttRequest, text: str, t: float) -> list[Decision]:
