@@ -255,6 +255,10 @@ class CallStateDetector:
             self._close(ep)
             self._episode = None
 
+    def turns(self) -> list[Episode]:
+        """Every turn heard so far, the current one last (for benchmarks and tests)."""
+        return self.finished + ([self._episode] if self._episode is not None else [])
+
     def flush(self) -> None:
         """The call is over: remember the last finished turn too (a hang-up during hold must
         not lose the announcement just heard)."""

@@ -144,5 +144,5 @@ def replay(
     det.flush()
     return ReplayResult(
         decisions, labels, phases, transcripts, frame_cpu, stt_cpu, n * FRAME / 16000, said,
-        det.finished + ([det._episode] if det._episode is not None else []),
+        det.turns(),
     )
