@@ -337,17 +337,22 @@ class CallStateDetector:
                 or len(ep.audio) - ep.takeover_checked < int(self.s.takeover_every_s / 0.02)):
             return  # fmt: skip
         ep.takeover_checked = len(ep.audio)
-        if ep.head_voice is None:
-            ep.head_voice = self.voices.embed(
-                np.concatenate(ep.audio[ep.pre_frames : ep.pre_frames + win]))
         newest = self.voices.embed(np.concatenate(ep.audio[-win:]))
-        if similarity(newest, ep.head_voice) >= self.s.takeover_sim:
+        if similarity(newest, self._head_voice(ep)) >= self.s.takeover_sim:
             return
         line = max((similarity(newest, v) for v in self.memory.voices()), default=-1.0)
         if line < self.s.new_voice_sim:
             ep.turn_from = len(ep.audio) - win - (self._preroll.maxlen or 0)
             ep.head_text = ep.text
             self._split(ep, line, after_pause=False)
+
+    def _head_voice(self, ep: Episode) -> np.ndarray:
+        """The voice print of the turn's first 1.6 s, made once."""
+        assert self.voices is not None
+        if ep.head_voice is None:
+            n = ep.pre_frames
+            ep.head_voice = self.voices.embed(np.concatenate(ep.audio[n : n + 80]))
+        return ep.head_voice
 
     def _check_voice(self, ep: Episode) -> None:
         """Compare the turn's voice so far with every voice the line has played."""
@@ -518,10 +523,8 @@ class CallStateDetector:
             if self.voices is not None:
                 # the window's newest 1.6 s: whoever cut in speaks at its end, and the
                 # recording they cut off may fill the rest
-                n = ep.pre_frames
-                head = self.voices.embed(np.concatenate(ep.audio[n : n + 80]))
                 newest = self.voices.embed(audio[-int(1.6 * 16000) :])
-                same_voice = similarity(newest, head) >= self.s.new_voice_sim
+                same_voice = similarity(newest, self._head_voice(ep)) >= self.s.new_voice_sim
                 if same_voice and cues.human < 2 * self.s.human_text_score:
                     # the turn's own voice goes on: a garbled recording ("Hey, I'm Deline")
                     # unless the words are a person's twice over (a small firm's owner who
