@@ -18,3 +18,15 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("HOLDSLAYER_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("HOLDSLAYER_DATA_DIR", str(home / "data"))
     monkeypatch.setenv("HOLDSLAYER_DB_PATH", str(home / "data" / "history.sqlite3"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _repeatable_speech() -> None:
+    """Piper draws fresh noise for every sentence (even its length varies), so a test that
+    synthesises a prompt would hear other audio on every run: in tests, it speaks without
+    noise, the same audio every time. The corpus keeps the noise (cached per sentence)."""
+    from engine.speech import tts
+
+    tts._default = tts.FallbackTTS(
+        [tts.PiperTTS(noise_scale=0.0, noise_w_scale=0.0), tts.FliteTTS()]
+    )

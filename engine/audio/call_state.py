@@ -120,6 +120,8 @@ class Episode:
     pre_frames: int = 0  # frames of pre-roll at the start of ``fp`` / ``audio``
     head_voice: np.ndarray | None = None  # voice print of its first 1.6 s
     takeover_checked: int = 0  # frames of audio when the newest seconds were last compared
+    takeover_at: int = -1  # where another voice seemed to take over, while the head was unknown
+    takeover_line_sim: float = -1.0  # ...and how like the line's voices that voice was
 
     def evidence(self) -> dict[str, Any]:
         return {
@@ -241,8 +243,8 @@ class CallStateDetector:
             elif len(ep.fp) - ep.pre_frames in (self.s.repeat_check_frames,
                                                 2 * self.s.repeat_check_frames):
                 self._check_repeat(ep)
-            self._check_voice(ep)
-            self._maybe_partial(ep)
+            self._check_voice(self._episode or ep)
+            self._maybe_partial(self._episode or ep)  # a split leaves the new voice's turn
             return
         ep.tail.append((pcm, info.fp))
         if info.label in (Label.MUSIC, Label.TONE):
@@ -329,11 +331,14 @@ class CallStateDetector:
     def _check_takeover(self, ep: Episode) -> None:
         """Someone who starts talking as the announcement is cut off leaves no pause to split
         the turn at: compare the newest 1.6 s of the voice with the turn's first 1.6 s and,
-        when another voice (none of the line's) took over, split there."""
+        when another voice (none of the line's) took over, split there. Only a recording is
+        "cut off": while the head is not yet known to be one, the place is kept, and the
+        split made once its words come in (:meth:`_split_late`)."""
         win = int(1.6 / 0.02)
         n = len(ep.audio) - ep.pre_frames
-        known = ep.recorded or ep.repeat is not None  # only a recording is "cut off"
-        if (self.voices is None or self.phase != "hold" or not known or n < 2 * win
+        known = ep.recorded or ep.repeat is not None
+        if (self.voices is None or self.phase != "hold" or ep.ended or n < 2 * win
+                or (not known and ep.takeover_at >= 0)
                 or len(ep.audio) - ep.takeover_checked < int(self.s.takeover_every_s / 0.02)):
             return  # fmt: skip
         ep.takeover_checked = len(ep.audio)
@@ -341,10 +346,38 @@ class CallStateDetector:
         if similarity(newest, self._head_voice(ep)) >= self.s.takeover_sim:
             return
         line = max((similarity(newest, v) for v in self.memory.voices()), default=-1.0)
-        if line < self.s.new_voice_sim:
-            ep.turn_from = len(ep.audio) - win - (self._preroll.maxlen or 0)
-            ep.head_text = ep.text
-            self._split(ep, line, after_pause=False)
+        if line >= self.s.new_voice_sim:
+            return
+        # the new voice may have begun up to a check earlier: the window half-way back still
+        # unlike the head moves the cut there, so the words it opened with stay its own
+        cut, half = len(ep.audio) - win, int(self.s.takeover_every_s / 2 / 0.02)
+        if cut - half >= ep.pre_frames + win:
+            earlier = self.voices.embed(np.concatenate(ep.audio[cut - half : cut - half + win]))
+            if similarity(earlier, self._head_voice(ep)) < self.s.takeover_sim:
+                cut -= half
+        ep.takeover_at = cut - (self._preroll.maxlen or 0)
+        ep.takeover_line_sim = line
+        if known:
+            self._split_at_takeover(ep)
+
+    def _split_late(self, ep: Episode) -> None:
+        """The turn just became known as a recording, and another voice had taken it over:
+        split now, as if its words had been known when the voice changed."""
+        if ep.takeover_at < 0 or self._episode is not ep or self.phase != "hold":
+            return
+        was_ended, tail = ep.ended, ep.tail
+        quiet, music = ep.quiet_after_s, ep.music_after_s
+        ep.tail = []
+        new = self._split_at_takeover(ep)
+        if was_ended:  # the new voice has finished too: it keeps the pause after it
+            new.ended, new.tail = True, tail
+            new.quiet_after_s, new.music_after_s = quiet, music
+            self._request_stt(new, final=True)
+
+    def _split_at_takeover(self, ep: Episode) -> Episode:
+        ep.turn_from = ep.takeover_at
+        ep.head_text = ep.text
+        return self._split(ep, ep.takeover_line_sim, after_pause=False)
 
     def _head_voice(self, ep: Episode) -> np.ndarray:
         """The voice print of the turn's first 1.6 s, made once."""
@@ -375,7 +408,7 @@ class CallStateDetector:
                     and ep.voice_sim < self.s.new_voice_sim):  # fmt: skip
                 self._split(ep, ep.voice_sim, after_pause=True)
 
-    def _split(self, ep: Episode, voice_sim: float, after_pause: bool) -> None:
+    def _split(self, ep: Episode, voice_sim: float, after_pause: bool) -> Episode:
         """Another voice took over (someone picked up right as an announcement ended or was
         cut off): the words before ``ep.turn_from`` are the line's, kept as a recording; the
         rest is a turn of its own, judged on its own words."""
@@ -406,6 +439,7 @@ class CallStateDetector:
             self._request_stt(ep, final=True)  # the recording's words, for the memory
         self._close(ep)
         self._episode = new
+        return new
 
     def _check_repeat(self, ep: Episode) -> None:
         # from the voice's onset: the pre-roll is whatever played before (music, a pause),
@@ -418,6 +452,7 @@ class CallStateDetector:
         if m.ber <= MATCH_BER:
             ep.repeat = m
             ep.recorded = f"replays a recording heard before ({m.source}, ber {m.ber:.2f})"
+            self._split_late(ep)
 
     # -- speech to text --------------------------------------------------------------------
 
@@ -508,6 +543,8 @@ class CallStateDetector:
             hold = self._check_hold(t, text_reason=text) if _is_hold_text(ep.cues) else None
             if hold:
                 out.append(hold)
+        if ep.recorded:
+            self._split_late(ep)
         human = self._check_human(max(t, self._t))
         if human:
             out.append(human)

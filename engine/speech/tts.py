@@ -47,10 +47,12 @@ class PiperTTS:
         model_path: str | Path | None = None,
         length_scale: float | None = None,
         noise_scale: float | None = None,
+        noise_w_scale: float | None = None,
     ) -> None:
         self._model_path = model_path
         self._length_scale = length_scale
         self._noise_scale = noise_scale
+        self._noise_w_scale = noise_w_scale  # 0 with noise_scale 0: the same audio every time
         self._voice = None
         self._lock = threading.Lock()
 
@@ -74,7 +76,11 @@ class PiperTTS:
 
         with self._lock:
             voice = self._load()
-            cfg = SynthesisConfig(length_scale=self._length_scale, noise_scale=self._noise_scale)
+            cfg = SynthesisConfig(
+                length_scale=self._length_scale,
+                noise_scale=self._noise_scale,
+                noise_w_scale=self._noise_w_scale,
+            )
             chunks = [c.audio_float_array for c in voice.synthesize(text, syn_config=cfg)]
             rate = voice.config.sample_rate
         if not chunks:

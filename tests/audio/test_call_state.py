@@ -176,6 +176,31 @@ def test_an_agent_who_cuts_an_announcement_off_is_heard(music, line, read_speech
     assert "important" not in human.evidence["text"].lower()
 
 
+def test_a_cut_off_announcement_is_split_even_when_its_words_come_in_late(
+    music, line, read_speech, whisper
+):
+    """With an STT too slow for partials (a loaded machine, a far server) the words that
+    prove the announcement a recording come after the agent who cut it off has finished:
+    the takeover is still found where the voice changed, and the agent heard on their own."""
+    ann = synthesize("Your call is important to us. All of our representatives are still "
+                     "assisting other customers. Please stay on the line.")  # fmt: skip
+    reader, _ = read_speech[1]
+    cut = ann[: int(4.2 * 16000)]
+    audio = line(np.concatenate([music[: 16000 * 20], silence(0.4), cut, reader, silence(8)]))
+    onset = 20.4 + len(cut) / 16000
+    run = timed(whisper)
+
+    def slow_partials(pcm: np.ndarray, final: bool = True) -> tuple[str, float]:
+        text, took = run(pcm, final)
+        return text, took if final else 6.0
+
+    res = replay(audio, slow_partials)
+    human = res.first("human")
+    assert human is not None and human.t > onset, [e.text for e in res.episodes]
+    assert human.evidence["voice_took_over"] is True
+    assert "important" not in human.evidence["text"].lower()
+
+
 def test_a_new_voice_straight_after_the_menu_that_waits_is_a_person(
     prompts, line, read_speech, whisper
 ):
