@@ -37,6 +37,11 @@ _HUMAN = [
     (r"\b(speaking|thanks for holding|thank you for (holding|waiting|your patience),? (this|my))",
      1.0, "picks up"),
     (r"^\W*(hi|hey|hello|good (morning|afternoon|evening))\b", 0.7, "greets"),
+    # a person apologises for *your* wait in their own words; a recording says "we're sorry
+    # for the wait" or "we apologise", and goes on with the busy agents, which outweighs it
+    (r"(?<!we're )(?<!we are )\bsorry (about|for) (the|your) (long )?wait\b"
+     r"|\bsorry to (have )?kept you waiting\b|\bsorry to keep you waiting\b",
+     1.0, "apologises for the wait"),
 ]  # fmt: skip
 
 # Recording: announcements, menus, instructions to a keypad.

@@ -11,6 +11,8 @@ from engine.audio.transcript_cues import parse_queue, score
         "Hi, my name is Sam. Can I have your account number?",
         "Good afternoon, you're speaking with Lena. What can I do for you?",
         "Are you there?",  # the rest of "Hello? Are you there?", as a partial hears it
+        "Hello? Hi, sorry about the wait.",  # before the "How can I help?"
+        "Hello? Yes, hi, sorry to keep you waiting.",
     ],
 )
 def test_a_persons_opening_scores_human(text):
@@ -31,6 +33,9 @@ def test_a_persons_opening_scores_human(text):
         "Your call is now first in line.",
         "One moment please.",
         "Connecting you now.",  # short, then quiet until the agent: never a person
+        "Hello. We're sorry for the wait. All of our agents are still busy.",
+        "Hi! Sorry for the wait. Your call is important to us.",
+        "We apologize for the wait. Please stay on the line.",
     ],
 )
 def test_recordings_never_score_as_a_person(text):
