@@ -31,6 +31,8 @@ from engine.speech.stt import SpeechToText, SttError, WhisperSTT, transcribe_par
 log = logging.getLogger(__name__)
 
 _shared_stt: SpeechToText | None = None
+# queued in place of a partial: the worker then takes the newest one from the slot
+_TAKE_PARTIAL = SttRequest(-1, np.zeros(0, np.int16), 0.0, 0.0, False)
 _shared_lock = threading.Lock()
 
 
@@ -58,7 +60,7 @@ def _voice_encoder(settings: AnalyzerSettings) -> VoiceEncoder | None:
 class AnalyzerSettings:
     level_every_frames: int = 2  # AUDIO_LEVEL at 25 Hz
     stt_enabled: bool = True
-    stt_queue: int = 4  # partial transcripts beyond this are dropped, finals never
+    stt_queue: int = 4  # looks at a long turn's end beyond this are dropped, finals never
     voice_prints: bool = True  # tell a new voice from the line's recorded ones
     classifier: ClassifierSettings = dataclasses.field(default_factory=ClassifierSettings)
     detector: DetectorSettings = dataclasses.field(default_factory=DetectorSettings)
@@ -104,6 +106,10 @@ class CallAudioAnalyzer:
         self._last_t = 0.0
         self._requests: queue.Queue[SttRequest | None] = queue.Queue()
         self._results: queue.Queue[tuple[SttRequest, str | None, str]] = queue.Queue()
+        # one slot for the newest partial: one still waiting when a newer comes covers fewer
+        # words and is dropped, so a slow backend always works on the freshest audio
+        self._partial: SttRequest | None = None
+        self._partial_lock = threading.Lock()
         self._stt_failed = False
         self._closed = False
         self.label = Label.SILENCE
@@ -176,8 +182,14 @@ class CallAudioAnalyzer:
             req = self._det.stt_requests.popleft()
             if self._stt is None:
                 continue
+            if not req.final and not req.window:
+                with self._partial_lock:
+                    waiting, self._partial = self._partial is not None, req
+                if not waiting:
+                    self._requests.put(_TAKE_PARTIAL)
+                continue
             if not req.final and self._requests.qsize() >= self.s.stt_queue:
-                continue  # backlog: skip this partial, the next one supersedes it
+                continue  # backlog: skip this look at the turn's end, the next supersedes it
             self._requests.put(req)
 
     def _drain_results(self) -> None:
@@ -258,6 +270,11 @@ class CallAudioAnalyzer:
             req = self._requests.get()
             if req is None:
                 return
+            if req is _TAKE_PARTIAL:
+                with self._partial_lock:
+                    req, self._partial = self._partial, None
+                if req is None:
+                    continue
             t0 = time.monotonic()
             try:
                 if req.final:

@@ -106,6 +106,34 @@ def test_slow_stt_never_slows_the_audio_path(music, line, prompts):
     assert sum(costs) / len(costs) < 0.003
 
 
+def test_a_backend_that_falls_behind_works_on_the_newest_words(music, line):
+    """While the backend is stuck on one look at a turn, the turn goes on: the next look it
+    takes is at all the words so far, not at one of the stale looks queued meanwhile."""
+    gate = threading.Event()
+    heard: list[float] = []
+
+    class StuckStt(ScriptedStt):
+        def transcribe(self, audio, sample_rate=16000):
+            heard.append(len(audio) / 16000)
+            gate.wait(10)
+            return super().transcribe(audio)
+
+    an = CallAudioAnalyzer(EventBus(), "c1", stt=StuckStt("He was not an ill disposed young man."))
+    person = synthesize("He was not an ill disposed young man, only rather cold hearted.")
+    _feed(an, line(np.concatenate([music[: 16000 * 12], silence(0.5), person])))
+    time.sleep(0.2)  # the worker is stuck on the turn's first look
+    asked = len(heard)
+    gate.set()
+    _feed(an, silence(0.3))
+    deadline = time.monotonic() + 5
+    while len(heard) < asked + 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    an.close()
+    assert asked >= 1 and len(heard) > asked
+    # the look right after the stuck one covers the whole turn, up to the newest frame
+    assert heard[asked] >= len(person) / 16000 - 0.1, heard
+
+
 def test_failing_stt_is_announced_once_and_the_call_goes_on(music, line, prompts):
     bus = EventBus()
     sub = bus.subscribe_queue(types=[EventType.ENGINE_ERROR, EventType.HOLD_DETECTED])
