@@ -67,7 +67,16 @@ _RECORDED = [
      r"say|explain)|\b(tell|say) (me|us)\b.{0,40}\bbriefly\b|\bsay (yes|no|agent|representative"
      r"|operator)\b", 2.0, "speech menu prompt"),
     (r"\bcontinu(e|ing) to hold\b", 1.0, "asks to keep holding"),
-    (r"\b(will|we'?ll|we all) be (right )?with you\b", 1.0, "someone will be with you"),
+    (r"\b(will|we'?ll|we all) be (right )?with you\b|\b(someone|a member of our (team|staff)|an? "
+     r"(agent|representative|associate)|the next available \w+) (from our team )?will (be with"
+     r" you|pick up|answer|take your call|assist you)", 1.0, "someone will be with you"),
+    # announcements sell self-service and give the opening hours; a person who picks up
+    # does not open with either
+    (r"\bdid you know\b|\byou can (also )?(pay|manage|check|find|view|update|visit|use|get)\b"
+     r"|\b(mobile|our) app\b|\bonline (help|account|banking|services?)\b|\bhelp cent(er|re)\b"
+     r"|\bfrequently asked questions\b|\b24 hours a day\b|\b24/7\b", 1.5, "self-service plug"),
+    (r"\b(offices?|we) (will be|are|is) (closed|open)\b|\bbusiness hours\b|\bopening hours\b"
+     r"|\bhours (of operation|are)\b", 1.5, "opening hours"),
     (r"\b(connecting|transferring) (you|your call)\b", 1.0, "transfer notice"),
     (r"\b(estimated|expected|approximate(ly)?|average) (wait|hold)|\bwait time\b", 2.0,
      "wait time"),
@@ -75,7 +84,8 @@ _RECORDED = [
     # lenient: Whisper writes "call value" and "appreciate our patience" on a phone line
     (r"\b(higher|heavier|high|unusually high) (than (normal|usual|expected) )?call(ing)? volume"
      r"|\b(higher|heavier) than (normal|usual|expected)\b"
-     r"|\b(we )?appreciate (your|our) (patience|business)", 2.0, "busy-line apology"),
+     r"|\b(we )?appreciate (your|our) (patience|business)|\bwe value (you|your)\b"
+     r"|\bvalued (customers?|members?|callers?|clients?)\b", 2.0, "busy-line apology"),
     (r"\b(visit|go to) (us at|our website)|\bwww\.|dot com\b|\bonline at\b", 1.5, "website plug"),
     (r"\bthis call (may|will) be (recorded|monitored)|quality (assurance|and training)", 2.0,
      "recording notice"),

@@ -127,12 +127,12 @@ def test_a_misheard_window_of_a_recording_in_its_own_voice_is_no_one_cutting_in(
 def test_quiet_after_an_announcement_in_the_lines_voice_is_no_one_waiting(
     music, line, read_speech, whisper
 ):
-    """The hold can end on an announcement ("Our offices will be closed on Monday...", no
+    """The hold can end on an announcement ("...exciting news about our rewards program", no
     recording's words in it), then 2 s of quiet until the agent speaks. In the voice of the
     menu that quiet is no one waiting for us; the reader after it is the person."""
     menu = synthesize("Thank you for calling Acme Bank. For billing, press 1. For technical "
                       "support, press 2. For everything else, press 3.")  # fmt: skip
-    ann = synthesize("Good afternoon. Our offices will be closed on Monday for the holiday.")
+    ann = synthesize("Good afternoon. We have exciting news about our new rewards program.")
     reader, _ = read_speech[1]
     before = [menu, silence(2), music[: 16000 * 25], silence(0.4), ann, silence(2.2)]
     onset = sum(len(p) for p in before) / 16000

@@ -43,6 +43,24 @@ def test_recordings_never_score_as_a_person(text):
     assert cues.human < 2.0 or cues.recorded >= cues.human
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi! Did you know that you can check your balance 24 hours a day?",
+        "Hello. You can also manage your policy in our mobile app.",
+        "Good evening. Our office is closed on public holidays.",
+        "Hello, thanks for waiting. A representative will answer shortly.",
+        "Our hours of operation are Monday to Friday, nine to five.",
+        "Good afternoon. We value your business, and you, our valued customer.",
+    ],
+)
+def test_a_friendly_announcement_still_reads_as_a_recording(text):
+    """Self-service plugs, opening hours, "someone will answer": a greeting and none of the
+    busy-line words. At the end of a hold one is followed by quiet until the agent speaks,
+    which must not read as a person waiting for an answer (that needs no recording's cue)."""
+    assert score(text).recorded >= 1.0
+
+
 def test_queue_position_and_wait_in_words_or_digits():
     q = parse_queue(
         "You are caller number seven. The estimated wait time is approximately 15 minutes."
