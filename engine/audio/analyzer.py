@@ -152,6 +152,7 @@ class CallAudioAnalyzer:
         pcm = frame if frame.dtype == np.int16 else np.asarray(frame, dtype=np.int16)
         self._publish(self._det.on_frame(info, pcm))
         self._speak()
+        self._publish_remembered()
         self._dispatch_requests()
         self._drain_results()
 
@@ -176,6 +177,10 @@ class CallAudioAnalyzer:
             except Exception:  # a broken hook must not stop the listening
                 log.exception("liveness phrase could not be played; checks stop")
                 self._det.cancel_probe("could not speak into the call")
+
+    def _publish_remembered(self) -> None:
+        while self._det.remembered:
+            self._publish_transcript(*self._det.remembered.popleft())
 
     def _dispatch_requests(self) -> None:
         while self._det.stt_requests:

@@ -167,6 +167,10 @@ class CallStateDetector:
         self.stt_degraded = False  # set when the STT backend fails: turn-taking alone decides
         self.stt_requests: collections.deque[SttRequest] = collections.deque()
         self.say_requests: collections.deque[str] = collections.deque()
+        # final words known without STT (a replayed recording's, from memory): the caller
+        # publishes them as it would a transcript, or a menu heard on an earlier call would
+        # reach no one (the IVR navigator, the transcript, the history)
+        self.remembered: collections.deque[tuple[SttRequest, str]] = collections.deque()
         self.probe_phrase_s = 0.0  # 0: no way to speak into the call, no liveness check
         self.probes: list[LivenessProbe] = []
         self.finished: list[Episode] = []
@@ -488,22 +492,25 @@ class CallStateDetector:
             )
 
     def _request_stt(self, ep: Episode, final: bool) -> None:
+        first = 0 if final else ep.turn_from
+        parts = ep.audio[first:]
+        # the words' own times: a lead-in before the voice's onset (which may hold the end of
+        # the prompt a key interrupted) is not when they began
+        start = ep.start + max(first, ep.pre_frames) * 0.02
+        end = ep.start + (first + len(parts)) * 0.02
         if final and ep.repeat is not None and ep.repeat.text:
             ep.text, ep.text_final = ep.repeat.text, True
             ep.cues = transcript_cues.score(ep.text)
+            empty = np.zeros(0, np.int16)
+            req = SttRequest(ep.id, empty, start, end, True, ep.generation)
+            self.remembered.append((req, ep.text))
             return
-        first = 0 if final else ep.turn_from
-        parts = ep.audio[first:]
         audio = np.concatenate(parts) if parts else np.zeros(0, np.int16)
         # keep only the newest partial: an older one still waiting is superseded
         if not final:
             self.stt_requests = collections.deque(
                 r for r in self.stt_requests if r.final or r.episode != ep.id
             )
-        # the words' own times: a lead-in before the voice's onset (which may hold the end of
-        # the prompt a key interrupted) is not when they began
-        start = ep.start + max(first, ep.pre_frames) * 0.02
-        end = ep.start + (first + len(parts)) * 0.02
         self.stt_requests.append(SttRequest(ep.id, audio, start, end, final, ep.generation))
 
     def on_transcript(self, req: SttRequest, text: str, t: float) -> list[Decision]:

@@ -118,6 +118,9 @@ def replay(
                 if rest is not None:
                     audio = np.concatenate([audio[: (i + 1) * FRAME], rest])
                     n = len(audio) // FRAME
+        while det.remembered:  # a replay's words, from memory: no STT needed
+            req, text = det.remembered.popleft()
+            transcripts.append(Transcript(req.start, req.end, text, True, t))
         while det.stt_requests:
             req = det.stt_requests.popleft()
             if transcribe is None:

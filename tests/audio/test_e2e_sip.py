@@ -28,10 +28,12 @@ LATENCY_BOUND_S = 4.0  # generous for a shared CI machine; the target is 1.0 med
 ANSWER_PEER = Path(__file__).resolve().parents[1] / "sip" / "answer_peer.py"
 
 
-def _call(tmp_path: Path, company: str, digits: str, hold_s: float, max_s: float):
+def _call(tmp_path: Path, company: str, digits: str, hold_s: float, max_s: float,
+          how: tuple[str, ...] = ()):
     env = {**os.environ, "HOLDSLAYER_DATA_DIR": str(tmp_path / "data")}
     r = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "call", f"demo:{company}", "--digits", digits,
+        [sys.executable, "-m", "engine.cli", "call", f"demo:{company}",
+         *(how or ("--digits", digits)),
          "--json", "--demo-hold-seconds", str(hold_s), "--max-seconds", str(max_s),
          "--demo-log", str(tmp_path / "simlog")],
         capture_output=True, text=True, timeout=max_s + 120, env=env,
@@ -69,6 +71,26 @@ def test_hold_then_the_person_is_heard_after_they_start_talking(
     assert human["timestamp"] > agent["t"]
     assert latency <= LATENCY_BOUND_S
     assert human["data"]["evidence"]["hold_since"] is not None
+
+
+def test_a_company_called_again_is_still_navigated_from_its_remembered_menu(
+    tmp_path: Path,
+) -> None:
+    """The second call to a company recognises its menu by the sound (the memory of the first
+    call) and skips STT; the menu's words must still reach the navigator and the transcript,
+    or every call after the first sits in the menu until the company hangs up."""
+    intent = ("--intent", "I have a question about my bill")
+    for n in (1, 2):
+        r, events, log = _call(tmp_path, "telco", "", hold_s=60, max_s=25.0, how=intent)
+        assert r.returncode == 0, r.stderr[-2000:]
+        menu = [e for e in events if e["event"] == "TRANSCRIPT_CHUNK"
+                and "billing" in e["data"]["text"].lower()]  # fmt: skip
+        assert menu, (n, [e["event"] for e in events])
+        assert menu[0]["data"]["repeat"] is (n == 2)  # heard again, words from memory
+        keys = [e["data"]["digits"] for e in events if e["event"] == "IVR_DTMF_SENT"]
+        assert keys[:1] == ["1"], (n, keys)
+        assert any(e["event"] == "node" and e["kind"] == "hold" for e in log), n
+        (tmp_path / "simlog" / "simulator_telco.jsonl").unlink()
 
 
 def test_piper_speech_played_into_a_call_is_heard_by_the_far_end(tmp_path: Path, whisper):
