@@ -19,7 +19,9 @@ import numpy as np
 from engine.audio.fingerprint import bit_error_rate
 from engine.audio.transcript_cues import normalise
 
-MAX_FP_FRAMES = 250  # first 5 s of a recording identify it
+# the first 5 s identify a recording; the rest (up to 30 s) tells where a replay of it was
+# cut off, by an agent who picked up or another voice
+MAX_FP_FRAMES = 1500
 MATCH_BER = 0.30  # same recording ≈ 0.1–0.28 through a phone line, other speech ≈ 0.43
 MATCH_TEXT = 0.8
 
@@ -31,6 +33,7 @@ class Recording:
     seen: int = 1
     source: str = "call"  # "call" (heard on this call) or "company" (earlier calls)
     voice: np.ndarray | None = None  # its speaker's voice print (see voice_print.py)
+    frames: int | None = None  # its whole length, lead-in too (None: an older version's)
 
 
 @dataclasses.dataclass(slots=True)
@@ -39,6 +42,9 @@ class Match:
     index: int
     source: str
     text: str
+    offset: int = 0  # the query's first frame is the recording's frame ``offset``
+    fp: np.ndarray | None = None  # the recording's fingerprint, to follow a replay along
+    frames: int | None = None  # the recording's length in frames of ``fp``, when known
 
     def to_dict(self) -> dict[str, Any]:
         return {"ber": round(self.ber, 3), "index": self.index, "source": self.source,
@@ -68,9 +74,9 @@ class AnnouncementMemory:
         best: Match | None = None
         q = fp.astype(np.uint16)
         for i, rec in items:
-            ber, _ = bit_error_rate(q, rec.fp, max_offset)
+            ber, offset = bit_error_rate(q, rec.fp, max_offset)
             if best is None or ber < best.ber:
-                best = Match(ber, i, rec.source, rec.text)
+                best = Match(ber, i, rec.source, rec.text, offset, rec.fp, rec.frames)
         return best
 
     def match_text(self, text: str) -> Match | None:
@@ -103,11 +109,13 @@ class AnnouncementMemory:
         source: str = "call",
         voice: np.ndarray | None = None,
         onset: int = 0,
+        frames: int | None = None,
     ) -> int:
         """Store a recording (or count a repeat of a known one); returns its index. ``fp``
         may start with a lead-in before the voice's ``onset`` (frames): kept, it lets a
         replay whose onset is heard a frame or two earlier still match; queries are taken
-        from the onset."""
+        from the onset. ``frames``: the whole recording's length (``fp`` may be capped), so
+        a replay that runs on past it is known to be something else."""
         fp = fp[:MAX_FP_FRAMES].astype(np.uint16)
         head = fp[onset : onset + 50]
         m = self.match_audio(head) if len(head) >= 15 else None
@@ -115,12 +123,15 @@ class AnnouncementMemory:
             if m is not None and m.ber <= MATCH_BER:
                 rec = self._items[m.index]
                 rec.seen += 1
+                if rec.frames is None and frames is not None:  # an older version's entry:
+                    rec.frames, rec.text = frames, text  # its words may be of a longer turn
                 if text and not rec.text:
                     rec.text = text
                 if voice is not None and rec.voice is None:
                     rec.voice = voice
                 return m.index
-            self._items.append(Recording(fp=fp, text=text, source=source, voice=voice))
+            self._items.append(Recording(fp=fp, text=text, source=source, voice=voice,
+                                         frames=frames))  # fmt: skip
             return len(self._items) - 1
 
     def set_text(self, index: int, text: str) -> None:
@@ -140,6 +151,8 @@ def _to_dict(r: Recording) -> dict[str, Any]:
         "text": r.text,
         "seen": r.seen,
     }
+    if r.frames is not None:
+        out["frames"] = r.frames
     if r.voice is not None:
         out["voice"] = base64.b64encode(r.voice.astype("<f2").tobytes()).decode("ascii")
     return out
@@ -147,8 +160,10 @@ def _to_dict(r: Recording) -> dict[str, Any]:
 
 def _from_dict(entry: dict[str, Any]) -> Recording:
     fp = np.frombuffer(base64.b64decode(entry.get("fp", "")), dtype="<u2").astype(np.uint16)
+    frames = entry.get("frames")
     return Recording(fp=fp, text=str(entry.get("text", "")), seen=int(entry.get("seen", 1)),
-                     source="company", voice=voice_from_text(entry.get("voice")))  # fmt: skip
+                     source="company", voice=voice_from_text(entry.get("voice")),
+                     frames=int(frames) if isinstance(frames, int) else None)  # fmt: skip
 
 
 def voice_from_text(text: object) -> np.ndarray | None:

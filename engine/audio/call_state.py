@@ -21,6 +21,7 @@ import numpy as np
 
 from engine.audio import transcript_cues
 from engine.audio.announcement_memory import MATCH_BER, AnnouncementMemory, Match
+from engine.audio.fingerprint import bit_error_rate
 from engine.audio.frame_classifier import FrameInfo, Label
 from engine.audio.liveness import LivenessProbe, LivenessSettings
 from engine.audio.voice_print import VoiceEncoder, similarity
@@ -124,6 +125,8 @@ class Episode:
     takeover_checked: int = 0  # frames of audio when the newest seconds were last compared
     takeover_at: int = -1  # where another voice seemed to take over, while the head was unknown
     takeover_line_sim: float = -1.0  # ...and how like the line's voices that voice was
+    followed: int = 0  # frames since the onset when a replay was last checked against memory
+    off_script: int = 0  # checks in a row that heard something other than the recording
 
     def evidence(self) -> dict[str, Any]:
         return {
@@ -249,6 +252,8 @@ class CallStateDetector:
             elif len(ep.fp) - ep.pre_frames in (self.s.repeat_check_frames,
                                                 2 * self.s.repeat_check_frames):
                 self._check_repeat(ep)
+            else:
+                self._follow_replay(ep)
             self._check_voice(self._episode or ep)
             self._maybe_partial(self._episode or ep)  # a split leaves the new voice's turn
             return
@@ -331,7 +336,7 @@ class CallStateDetector:
                     np.concatenate(ep.audio[n : n + int(self.s.line_voice_s / 0.02)])
                 )
             ep.memory_index = self.memory.remember(fp, ep.text, voice=voice,
-                                                   onset=ep.pre_frames)
+                                                   onset=ep.pre_frames, frames=len(fp))
         self.finished.append(ep)
 
     def _check_takeover(self, ep: Episode) -> None:
@@ -460,6 +465,36 @@ class CallStateDetector:
             ep.recorded = f"replays a recording heard before ({m.source}, ber {m.ber:.2f})"
             self._split_late(ep)
 
+    def _follow_replay(self, ep: Episode) -> None:
+        """A replay of a known recording is only that while it sounds like it: every 0.2 s
+        its newest 0.8 s are compared with the same place in the recording, and where they
+        part (someone cut it off; a prompt the memory does not hold follows it) or it runs
+        on past the recording's end, the rest is split off as a turn of its own."""
+        m = ep.repeat
+        k = len(ep.fp) - ep.pre_frames  # frames since the onset
+        if (m is None or m.fp is None or self.phase == "human" or k < 2 * self.s.repeat_check_frames
+                or k - ep.followed < 10):
+            return  # fmt: skip
+        ep.followed = k
+        win, at = self.s.repeat_check_frames, m.offset + k  # ``at``: where the recording is
+        if m.frames is not None and at > m.frames + 25:  # 0.5 s past its end (and its pause)
+            end = ep.pre_frames + m.frames - 25 - m.offset  # where its voice stopped
+            self._split_off_replay(ep, end)
+            return
+        if at > len(m.fp) or not _mostly_sound(ep.audio[-win:]):
+            return  # beyond the fingerprint kept, or a pause: nothing to compare
+        ref = m.fp[max(0, at - win - 5) : at + 5]
+        ber, _ = bit_error_rate(np.array(ep.fp[-win:], dtype=np.uint16), ref, 10)
+        ep.off_script = ep.off_script + 1 if ber > OFF_SCRIPT_BER else 0
+        if ep.off_script >= 2:  # 0.2 s apart: not one noisy window
+            self._split_off_replay(ep, len(ep.fp) - win - 10)
+
+    def _split_off_replay(self, ep: Episode, cut: int) -> None:
+        ep.turn_from = max(ep.pre_frames + 1, cut - (self._preroll.maxlen or 0))
+        ep.head_text = ep.repeat.text if ep.repeat is not None else ep.text
+        new = self._split(ep, -1.0, after_pause=False)
+        new.voice_sim, new.voice_checks = None, 0  # its own voice print, at its own ages
+
     # -- speech to text --------------------------------------------------------------------
 
     def _maybe_partial(self, ep: Episode) -> None:
@@ -498,7 +533,7 @@ class CallStateDetector:
         # the prompt a key interrupted) is not when they began
         start = ep.start + max(first, ep.pre_frames) * 0.02
         end = ep.start + (first + len(parts)) * 0.02
-        if final and ep.repeat is not None and ep.repeat.text:
+        if final and ep.repeat is not None and ep.repeat.text and _as_long(ep, ep.repeat):
             ep.text, ep.text_final = ep.repeat.text, True
             ep.cues = transcript_cues.score(ep.text)
             empty = np.zeros(0, np.int16)
@@ -728,6 +763,28 @@ class CallStateDetector:
         ev["hold_since"] = None if self.hold_since is None else round(self.hold_since, 3)
         ev["memory_size"] = len(self.memory)
         return Decision("human", t, confidence, ev)
+
+
+def _as_long(ep: Episode, m: Match) -> bool:
+    """The turn lasted as long as the recording it replays, so the recording's words are its
+    words. A match by words (no fingerprint) is its own proof; a recording of unknown
+    length (an older memory file) is transcribed afresh."""
+    if m.fp is None:
+        return True
+    if m.frames is None:
+        return False
+    heard = m.offset + len(ep.fp) - ep.pre_frames
+    return abs(heard - m.frames) <= max(50, 0.15 * m.frames)
+
+
+OFF_SCRIPT_BER = 0.38  # a replay against its recording ≈ 0.1–0.28, other sound ≈ 0.43+
+
+
+def _mostly_sound(frames: list[np.ndarray]) -> bool:
+    """Three quarters of the frames above -45 dBFS: a pause's line noise fingerprints at
+    random, so only sound is compared with the recording."""
+    loud = sum(float(np.sqrt(np.mean(f.astype(np.float32) ** 2))) > 184.0 for f in frames)
+    return loud >= 0.75 * len(frames)
 
 
 def _join(head: str, tail: str) -> str:

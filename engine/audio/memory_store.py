@@ -66,7 +66,9 @@ def save(company: str, memory: AnnouncementMemory, root: Path | None = None) -> 
         fp = np.frombuffer(_b64(entry["fp"]), dtype="<u2").astype(np.uint16)
         if len(fp) >= 15:
             voice = voice_from_text(entry.get("voice"))
-            merged.remember(fp, entry.get("text", ""), source="company", voice=voice)
+            frames = entry.get("frames")
+            merged.remember(fp, entry.get("text", ""), source="company", voice=voice,
+                            frames=frames if isinstance(frames, int) else None)
     entries = sorted(merged.export(), key=lambda e: -int(e.get("seen", 1)))[:MAX_RECORDINGS]
     if not entries:
         return None

@@ -201,6 +201,57 @@ def test_a_cut_off_announcement_is_split_even_when_its_words_come_in_late(
     assert "important" not in human.evidence["text"].lower()
 
 
+def _known_offer(music, line, whisper) -> tuple[np.ndarray, AnnouncementMemory]:
+    """A callback offer, and the memory of a first call that heard it in full."""
+    offer = synthesize("We are experiencing higher than normal call volumes. To be called "
+                       "back when an agent is available, without losing your place in line, "
+                       "press 1.")  # fmt: skip
+    first = AnnouncementMemory()
+    replay(line(np.concatenate([music[: 16000 * 15], silence(0.4), offer, silence(0.4),
+                                music[16000 * 15 : 16000 * 25]]), 1), timed(whisper),
+           memory=first)  # fmt: skip
+    return offer, AnnouncementMemory(known=first.export())
+
+
+def test_an_agent_who_cuts_off_a_known_announcement_in_its_voice_is_heard(music, line, whisper):
+    """The second call to a company knows its callback offer by the sound and vetoes it; the
+    agent who cuts it off speaks in the IVR's own voice (no takeover by voice print). Where
+    the replay stops sounding like the recording, the rest is a turn of its own."""
+    offer, earlier = _known_offer(music, line, whisper)
+    agent = synthesize("Skyward Air, this is Priya speaking. How can I help you today?")
+    part = [music[16000 * 30 : 16000 * 45], silence(0.4), offer[: int(2.8 * 16000)]]
+    onset = sum(len(p) for p in part) / 16000
+    res = replay(line(np.concatenate([*part, agent, silence(5)]), 2), timed(whisper),
+                 memory=earlier)  # fmt: skip
+    assert res.episodes[0].repeat is not None  # the offer was known...
+    human = res.first("human")
+    assert human is not None and human.t > onset, [e.text for e in res.episodes]
+    assert "this is" in human.evidence["text"].lower()
+    assert human.t - onset < 4.0
+
+
+def test_a_known_announcement_then_a_prompt_it_never_played_gets_its_own_words(
+    music, line, whisper
+):
+    """The memory's words are the recording's: a prompt chained onto it is transcribed on
+    its own, and a full replay takes its words from memory (no STT)."""
+    offer, earlier = _known_offer(music, line, whisper)
+    hours = synthesize("Please note our new business hours: eight to eight, Monday through "
+                       "Saturday.")  # fmt: skip
+    bed = music[16000 * 30 : 16000 * 45]
+    res = replay(line(np.concatenate([bed, silence(0.4), offer, silence(0.2), hours,
+                                      silence(0.4), bed]), 2), timed(whisper),
+                 memory=earlier)  # fmt: skip
+    assert res.first("human") is None
+    turns = [e for e in res.episodes if e.speech_s > 1]
+    assert turns[0].repeat is not None and "business hours" not in turns[0].text.lower()
+    assert "business hours" in turns[1].text.lower() and turns[1].split_from == turns[0].id
+    again = replay(line(np.concatenate([bed, silence(0.4), offer, silence(0.4), bed]), 3),
+                   timed(whisper), memory=AnnouncementMemory(known=earlier.export()))
+    words = [t for t in again.transcripts if t.final and "normal" in t.text.lower()]
+    assert words and words[0].available_at <= words[0].end + 0.1  # from memory: at once
+
+
 def test_a_new_voice_straight_after_the_menu_that_waits_is_a_person(
     prompts, line, read_speech, whisper
 ):

@@ -55,3 +55,20 @@ def test_a_damaged_file_starts_an_empty_memory(tmp_path):
     (tmp_path / "airline.json").write_text("{not json")
     assert len(memory_store.load("Airline", root=tmp_path)) == 0
     assert memory_store.save("", AnnouncementMemory(), root=tmp_path) is None
+
+
+def test_a_file_from_an_older_version_has_its_words_renewed(tmp_path):
+    """Older files kept a recording's first 5 s and no length, and could hold the words of a
+    longer turn. Such words are never taken as a replay's; the first call that hears the
+    recording again renews them, with its length, in the company's file."""
+    fp = np.random.default_rng(2).integers(0, 1 << 16, 400, dtype=np.uint16)
+    old = AnnouncementMemory()
+    old.remember(fp[:250], "Thank you for calling. Press 1 to change. Please hold while we")
+    memory_store.save("Airline", old, root=tmp_path)
+    assert "frames" not in memory_store.load("Airline", root=tmp_path).export()[0]
+
+    this_call = memory_store.load("Airline", root=tmp_path)
+    this_call.remember(fp, "Thank you for calling Skyward Air.", frames=400)
+    memory_store.save("Airline", this_call, root=tmp_path)
+    [entry] = memory_store.load("Airline", root=tmp_path).export()
+    assert entry["frames"] == 400 and entry["text"] == "Thank you for calling Skyward Air."
