@@ -167,6 +167,7 @@ class CallStateDetector:
         self.phase = "start"  # start → hold → human ("start" covers ringing and menus)
         self.hold_since: float | None = None
         self.human_at: float | None = None
+        self.human_turn = 0  # the turn the person was heard in: never kept as a recording
         self.stt_degraded = False  # set when the STT backend fails: turn-taking alone decides
         self.stt_requests: collections.deque[SttRequest] = collections.deque()
         self.say_requests: collections.deque[str] = collections.deque()
@@ -324,7 +325,11 @@ class CallStateDetector:
 
     def _close(self, ep: Episode) -> None:
         """Remember a finished turn unless it was the person: the line may replay it."""
-        if self.phase == "human" and self.human_at is not None and ep.start >= self.human_at - 5:
+        # the person's turn can have begun long before they were heard (cutting into a long
+        # announcement): kept, its replay would veto them on the next call
+        if ep.id == self.human_turn or (
+            self.phase == "human" and self.human_at is not None and ep.start >= self.human_at - 5
+        ):
             self.finished.append(ep)
             return
         fp = np.array(ep.fp, dtype=np.uint16)  # with its lead-in: a later onset still matches
@@ -491,7 +496,7 @@ class CallStateDetector:
 
     def _split_off_replay(self, ep: Episode, cut: int) -> None:
         ep.turn_from = max(ep.pre_frames + 1, cut - (self._preroll.maxlen or 0))
-        ep.head_text = ep.repeat.text if ep.repeat is not None else ep.text
+        ep.head_text = ""  # the recording's words if it ran its length, else STT's
         new = self._split(ep, -1.0, after_pause=False)
         new.voice_sim, new.voice_checks = None, 0  # its own voice print, at its own ages
 
@@ -758,6 +763,7 @@ class CallStateDetector:
     def _declare(self, t: float, ep: Episode, rule: str, confidence: float) -> Decision:
         self.phase = "human"
         self.human_at = t
+        self.human_turn = ep.id
         ev = ep.evidence()
         ev["rule"] = rule
         ev["hold_since"] = None if self.hold_since is None else round(self.hold_since, 3)

@@ -230,6 +230,22 @@ def test_an_agent_who_cuts_off_a_known_announcement_in_its_voice_is_heard(music,
     assert human.t - onset < 4.0
 
 
+def test_the_turn_a_person_cut_into_is_not_kept_to_veto_them_next_time(music, line, whisper):
+    """The agent cuts into a long announcement in the IVR's voice and is heard seconds into
+    the turn; that turn (announcement and agent) is no recording to remember: the same
+    audio on the next call (a demo company's agent is always the same) is heard again."""
+    ann = synthesize("Good afternoon. We have exciting news about our new rewards program, "
+                     "with points on every purchase you make.")  # fmt: skip
+    agent = synthesize("Hi, this is Dana. How can I help you?")
+    audio = line(np.concatenate([music[: 16000 * 20], silence(0.4), ann, agent, silence(5)]))
+    memory = AnnouncementMemory()
+    first = replay(audio, timed(whisper), memory=memory).first("human")
+    assert first is not None and first.t - first.evidence["episode_start"] > 5
+    assert not any("dana" in e["text"].lower() for e in memory.export()), memory.export()
+    again = replay(audio, timed(whisper), memory=AnnouncementMemory(known=memory.export()))
+    assert again.first("human") is not None
+
+
 def test_a_known_announcement_then_a_prompt_it_never_played_gets_its_own_words(
     music, line, whisper
 ):
