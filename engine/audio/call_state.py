@@ -127,6 +127,7 @@ class Episode:
     takeover_line_sim: float = -1.0  # ...and how like the line's voices that voice was
     followed: int = 0  # frames since the onset when a replay was last checked against memory
     off_script: int = 0  # checks in a row that heard something other than the recording
+    replay_tail: bool = False  # split off a replay where it left its recording
 
     def evidence(self) -> dict[str, Any]:
         return {
@@ -335,7 +336,10 @@ class CallStateDetector:
         fp = np.array(ep.fp, dtype=np.uint16)  # with its lead-in: a later onset still matches
         if ep.speech_s >= 0.5:
             voice = None
-            if self.voices is not None:
+            # a replay's tail that is a recording too (a queue position's new number: "You
+            # are caller number 8...") speaks in the replay's voice, already known; its short
+            # voice print, noisy, would only make a person's voice sound like the line's
+            if self.voices is not None and not ep.replay_tail:
                 n = ep.pre_frames
                 voice = self.voices.embed(
                     np.concatenate(ep.audio[n : n + int(self.s.line_voice_s / 0.02)])
@@ -499,6 +503,7 @@ class CallStateDetector:
         ep.head_text = ""  # the recording's words if it ran its length, else STT's
         new = self._split(ep, -1.0, after_pause=False)
         new.voice_sim, new.voice_checks = None, 0  # its own voice print, at its own ages
+        new.replay_tail = True
 
     # -- speech to text --------------------------------------------------------------------
 

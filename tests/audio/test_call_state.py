@@ -246,6 +246,27 @@ def test_the_turn_a_person_cut_into_is_not_kept_to_veto_them_next_time(music, li
     assert again.first("human") is not None
 
 
+def test_a_replay_that_goes_on_otherwise_adds_no_voice_to_the_line(music, line, whisper):
+    """"You are caller number nine" and then its words go on otherwise (a queue position's new
+    number, another sentence): the fingerprint knows the opening, the rest is split off where
+    the two part. That tail is the same voice; its voice print (short, noisy) is not kept, or
+    a person could later sound like one of the line's voices."""
+    nine = synthesize("You are caller number nine. The estimated wait time is approximately "
+                      "eighteen minutes.")  # fmt: skip
+    eight = synthesize("You are caller number nine. Calls will be answered in the order "
+                       "they were received, by the next available representative.")  # fmt: skip
+    bed = music[: 16000 * 15]
+    memory = AnnouncementMemory()
+    res = replay(line(np.concatenate([bed, silence(0.4), nine, silence(0.4), bed, silence(0.4),
+                                      eight, silence(0.4), bed])), timed(whisper),
+                 memory=memory)  # fmt: skip
+    tails = [e for e in res.episodes if e.replay_tail]
+    assert tails, [(e.text, e.repeat is not None) for e in res.episodes]
+    assert res.first("human") is None
+    spoken = [e for e in res.episodes if e.speech_s >= 0.5 and not e.replay_tail]
+    assert len(memory.voices()) == len({e.memory_index for e in spoken if e.memory_index >= 0})
+
+
 def test_a_known_announcement_then_a_prompt_it_never_played_gets_its_own_words(
     music, line, whisper
 ):
