@@ -31,9 +31,9 @@ from engine.speech.stt import SpeechToText, SttError, WhisperSTT, transcribe_par
 log = logging.getLogger(__name__)
 
 _shared_stt: SpeechToText | None = None
+_shared_lock = threading.Lock()
 # queued in place of a partial: the worker then takes the newest one from the slot
 _TAKE_PARTIAL = SttRequest(-1, np.zeros(0, np.int16), 0.0, 0.0, False)
-_shared_lock = threading.Lock()
 
 
 def shared_stt() -> SpeechToText:

@@ -58,7 +58,7 @@ class AnnouncementMemory:
         self._items: list[Recording] = []
         self._lock = threading.Lock()
         for entry in known or []:
-            self._items.append(_from_dict(entry))
+            self._items.append(recording_from_dict(entry))
 
     def __len__(self) -> int:
         with self._lock:
@@ -158,7 +158,8 @@ def _to_dict(r: Recording) -> dict[str, Any]:
     return out
 
 
-def _from_dict(entry: dict[str, Any]) -> Recording:
+def recording_from_dict(entry: dict[str, Any]) -> Recording:
+    """One entry of :meth:`AnnouncementMemory.export` (or a company file) back."""
     fp = np.frombuffer(base64.b64decode(entry.get("fp", "")), dtype="<u2").astype(np.uint16)
     frames = entry.get("frames")
     return Recording(fp=fp, text=str(entry.get("text", "")), seen=int(entry.get("seen", 1)),

@@ -23,6 +23,7 @@ from engine.audio import transcript_cues
 from engine.audio.announcement_memory import MATCH_BER, AnnouncementMemory, Match
 from engine.audio.fingerprint import bit_error_rate
 from engine.audio.frame_classifier import FrameInfo, Label
+from engine.audio.levels import frame_levels
 from engine.audio.liveness import LivenessProbe, LivenessSettings
 from engine.audio.voice_print import VoiceEncoder, similarity
 
@@ -794,7 +795,7 @@ OFF_SCRIPT_BER = 0.38  # a replay against its recording ≈ 0.1–0.28, other so
 def _mostly_sound(frames: list[np.ndarray]) -> bool:
     """Three quarters of the frames above -45 dBFS: a pause's line noise fingerprints at
     random, so only sound is compared with the recording."""
-    loud = sum(float(np.sqrt(np.mean(f.astype(np.float32) ** 2))) > 184.0 for f in frames)
+    loud = sum(frame_levels(f)[0] > -45.0 for f in frames)
     return loud >= 0.75 * len(frames)
 
 

@@ -18,10 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from engine.audio import transcript_cues
-from engine.audio.announcement_memory import AnnouncementMemory, voice_from_text
+from engine.audio.announcement_memory import AnnouncementMemory, recording_from_dict
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +61,10 @@ def save(company: str, memory: AnnouncementMemory, root: Path | None = None) -> 
     for entry in memory.export():
         if _sounds_like_a_person(entry.get("text", "")):
             continue  # a person the detector missed is no announcement: never veto them later
-        fp = np.frombuffer(_b64(entry["fp"]), dtype="<u2").astype(np.uint16)
-        if len(fp) >= 15:
-            voice = voice_from_text(entry.get("voice"))
-            frames = entry.get("frames")
-            merged.remember(fp, entry.get("text", ""), source="company", voice=voice,
-                            frames=frames if isinstance(frames, int) else None)
+        rec = recording_from_dict(entry)
+        if len(rec.fp) >= 15:
+            merged.remember(rec.fp, rec.text, source="company", voice=rec.voice,
+                            frames=rec.frames)
     entries = sorted(merged.export(), key=lambda e: -int(e.get("seen", 1)))[:MAX_RECORDINGS]
     if not entries:
         return None
@@ -91,12 +87,6 @@ def _read(path: Path) -> list[dict[str, Any]]:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("announcement memory %s is unreadable (%s); starting afresh", path, exc)
         return []
-
-
-def _b64(text: str) -> bytes:
-    import base64
-
-    return base64.b64decode(text)
 
 
 def _sounds_like_a_person(text: str) -> bool:
