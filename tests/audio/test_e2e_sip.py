@@ -81,7 +81,7 @@ def test_a_company_called_again_is_still_navigated_from_its_remembered_menu(
     or every call after the first sits in the menu until the company hangs up."""
     intent = ("--intent", "I have a question about my bill")
     for n in (1, 2):
-        r, events, log = _call(tmp_path, "telco", "", hold_s=60, max_s=25.0, how=intent)
+        r, events, log = _call(tmp_path, "telco", "", hold_s=60, max_s=35.0, how=intent)
         assert r.returncode == 0, r.stderr[-2000:]
         menu = [e for e in events if e["event"] == "TRANSCRIPT_CHUNK"
                 and "billing" in e["data"]["text"].lower()]  # fmt: skip
