@@ -32,6 +32,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from words_floor import call_floor  # noqa: E402
+
 from engine.audio.call_state import DetectorSettings  # noqa: E402
 from engine.audio.corpus import DEFAULT_CACHE, CorpusCall, build_corpus  # noqa: E402
 from engine.audio.frame_classifier import Label  # noqa: E402
@@ -276,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
 
     conf: collections.Counter = collections.Counter()
     latencies: list[float] = []
+    floors: list[float] = []  # when the words allowed a decision (see words_floor)
+    above: list[float] = []  # latency minus that
     hold_latencies: list[float] = []
     false_alarms: list[str] = []
     misses: list[str] = []
@@ -326,6 +330,12 @@ def main(argv: list[str] | None = None) -> int:
             latencies.append(human.t - (call.human_onset or 0.0))
             row["result"] = "hit"
             row["latency"] = round(latencies[-1], 3)
+        fl = call_floor(call, cached.cache, settings) if cached is not None else None
+        if fl is not None:
+            row["floor"], row["floor_why"] = round(fl.t, 3), fl.why
+            floors.append(fl.t)
+            if "latency" in row:
+                above.append(row["latency"] - fl.t)
         if human is not None:
             row["human"] = {"t": round(human.t, 3), "confidence": human.confidence,
                             "evidence": human.evidence}  # fmt: skip
@@ -343,7 +353,9 @@ def main(argv: list[str] | None = None) -> int:
             why = human.evidence.get("rule") if human else "-"
             text = human.evidence.get("text", "") if human else ""
             vs = human.evidence.get("voice_sim") if human else None
-            print(f"{call.id} {row['result']:11s} {lat} hold={call.hold_s:5.0f}s vs={vs!s:6.6s} "
+            fl_s = f"{row.get('floor', float('nan')):5.2f}s"
+            print(f"{call.id} {row['result']:11s} {lat} floor={fl_s} hold={call.hold_s:5.0f}s "
+                  f"vs={vs!s:6.6s} "
                   f"rule={why!s:32.32s} text={text!r:.70s} human={call.meta['human']!s:.50s}",
                   flush=True)  # fmt: skip
     if cached is not None:
@@ -379,6 +391,10 @@ def main(argv: list[str] | None = None) -> int:
         f"latency from first word: median {pct(latencies, 0.5):.2f}s  "
         f"p95 {pct(latencies, 0.95):.2f}s  max {max(latencies, default=float('nan')):.2f}s"
     )
+    if floors:
+        print(f"  the words' floor (their deciding word spoken, instant STT): median "
+              f"{pct(floors, 0.5):.2f}s p95 {pct(floors, 0.95):.2f}s; latency above it: "
+              f"median {pct(above, 0.5):.2f}s p95 {pct(above, 0.95):.2f}s")  # fmt: skip
     if near:
         near.sort()
         print(f"voice prints of recordings during hold: {len(near)}, similarity to the line's "

@@ -41,7 +41,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--intent", default="",
                    help="what you want from this call; Hold Slayer then works the phone menu "
                    "itself (unless --digits is given)")
-    p.add_argument("--company", default="", help="company name for history")
+    p.add_argument("--company", default="",
+                   help="company name: for history, its announcement memory, and to know "
+                        "its recordings' \"This is ACME\" for no person")
     p.add_argument("--record", action="store_true", help="record the call")
     p.add_argument("--json", action="store_true", help="one JSON line per event on stdout")
     p.add_argument("--levels", action="store_true", help="with --json, include AUDIO_LEVEL")

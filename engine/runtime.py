@@ -165,7 +165,8 @@ class Runtime:
                     return self.engine.play_pcm(call_id, cached_phrase(text))
             settings = AnalyzerSettings(voice_prints=self.settings.detection.voice_prints)
             analyzer = CallAudioAnalyzer(self.bus, call_id, settings,
-                                         memory=memory_store.load(company), say=say)
+                                         memory=memory_store.load(company), say=say,
+                                         names=[company])
         except Exception as exc:
             log.warning("audio analysis unavailable for call %s: %s", call_id, exc)
             return

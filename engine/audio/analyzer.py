@@ -15,7 +15,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -74,6 +74,8 @@ class CallAudioAnalyzer:
     speaker, final, repeat, [queue]} and ENGINE_ERROR {component: "stt"} on STT failure.
     ``memory`` carries the company's announcements from earlier calls (see
     :class:`AnnouncementMemory`); read it back from ``analyzer.memory`` after the call.
+    ``names``: what the company is called ("Acme Bank"), so its recordings' "This is Acme
+    Bank" is not taken for a person introducing themselves.
 
     ``say(text)`` plays ``engine.speech.tts.cached_phrase(text)`` into the call, starting
     now and without blocking (the liveness check times the far end's reaction from the
@@ -89,6 +91,7 @@ class CallAudioAnalyzer:
         stt: SpeechToText | None = None,
         memory: AnnouncementMemory | list[dict[str, Any]] | None = None,
         say: Callable[[str], object] | None = None,
+        names: Iterable[str] = (),
     ) -> None:
         self.bus = bus
         self.call_id = call_id
@@ -97,7 +100,7 @@ class CallAudioAnalyzer:
             memory = AnnouncementMemory(known=memory)
         self.memory = memory
         self._clf = FrameClassifier(self.s.classifier)
-        self._det = CallStateDetector(self.s.detector, memory, _voice_encoder(self.s))
+        self._det = CallStateDetector(self.s.detector, memory, _voice_encoder(self.s), names)
         self._stt = stt if stt is not None else (shared_stt() if self.s.stt_enabled else None)
         if self._stt is None:
             self._det.stt_degraded = True

@@ -97,6 +97,11 @@ class AnnouncementMemory:
                 best = Match(1 - ratio, i, rec.source, rec.text)
         return best
 
+    def texts(self) -> list[str]:
+        """The words of every recording known that has them."""
+        with self._lock:
+            return [r.text for r in self._items if r.text]
+
     def voices(self) -> list[np.ndarray]:
         """The voice prints of every recording known: the line's own voices."""
         with self._lock:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -162,10 +163,17 @@ class CallStateDetector:
         settings: DetectorSettings | None = None,
         memory: AnnouncementMemory | None = None,
         voices: VoiceEncoder | None = None,
+        names: Iterable[str] = (),
     ) -> None:
         self.s = settings or DetectorSettings()
         self.voices = voices  # None: no voice prints, words and turn-taking only
         self.memory = memory if memory is not None else AnnouncementMemory()
+        # the company's own name ("Acme Bank"), from the caller and from what the line says
+        # ("Thank you for calling Acme Bank"): a recording's "This is Acme Bank" is no person
+        self.line_names: set[str] = {w for n in names for w in transcript_cues.normalise(n).split()
+                                     if len(w) >= 3 and not w.isdigit()}  # fmt: skip
+        for text in self.memory.texts():
+            self.line_names |= transcript_cues.line_names(text)
         self.phase = "start"  # start → hold → human ("start" covers ringing and menus)
         self.hold_since: float | None = None
         self.human_at: float | None = None
@@ -513,13 +521,17 @@ class CallStateDetector:
         # transcript at their end, which is all the navigator needs
         if self.phase == "human" or ep.repeat is not None:
             return
-        if self.phase == "start" and self.hold_since is None and ep.start < 20.0:
-            return
+        # ...except a voice the menu never used: someone who picks up straight after it
+        if (self.phase == "start" and self.hold_since is None and ep.start < 20.0
+                and not self._new_voice(ep)):
+            return  # fmt: skip
         age = (len(ep.fp) - ep.turn_from) * 0.02
         due = self.s.partial_stt_at_s
         if not ep.recorded and ep.partials_sent < len(due):
             if age >= due[ep.partials_sent]:
-                ep.partials_sent += 1
+                # one partial however many were due: a turn whose partials start late (its
+                # voice found new at 0.8 s) gets the newest words, not a burst of stale ones
+                ep.partials_sent = sum(d <= age for d in due)
                 self._request_stt(ep, final=False)
             return
         # a long turn, or one known to be a recording: the agent may cut into it with no
@@ -546,7 +558,7 @@ class CallStateDetector:
         end = ep.start + (first + len(parts)) * 0.02
         if final and ep.repeat is not None and ep.repeat.text and _as_long(ep, ep.repeat):
             ep.text, ep.text_final = ep.repeat.text, True
-            ep.cues = transcript_cues.score(ep.text)
+            ep.cues = self._score(ep.text)
             empty = np.zeros(0, np.int16)
             req = SttRequest(ep.id, empty, start, end, True, ep.generation)
             self.remembered.append((req, ep.text))
@@ -578,13 +590,15 @@ class CallStateDetector:
             ep.text, ep.text_final = text, True
             if ep.memory_index >= 0:
                 self.memory.set_text(ep.memory_index, text)
+            if self.phase != "human":
+                self.line_names |= transcript_cues.line_names(text)
         elif ep.text_final:
             return out
         else:
             ep.partial_text = text
             ep.text = _join(ep.head_text, text)
             ep.text_until = max(ep.text_until, req.end)
-        ep.cues = transcript_cues.score(ep.text)
+        ep.cues = self._score(ep.text)
         text = ep.text
         if ep.repeat is None and ep.text_final:
             m = self.memory.match_text(text)
@@ -608,7 +622,7 @@ class CallStateDetector:
     def _on_window(self, ep: Episode, audio: np.ndarray, text: str, t: float) -> list[Decision]:
         """The latest seconds of a long turn, judged on their own words: a person's greeting
         with nothing of a recording in it means someone cut in, in a voice of their own."""
-        cues = transcript_cues.score(text)
+        cues = self._score(text)
         if self.phase == "human" or ep.repeat is not None or self._episode is not ep:
             return []
         if cues.human >= self.s.human_text_score and cues.recorded == 0:
@@ -625,6 +639,9 @@ class CallStateDetector:
             ep.window_text = text
             return [self._declare(t, ep, "words of a person cutting into a recording", 0.85)]
         return []
+
+    def _score(self, text: str) -> transcript_cues.TextCues:
+        return transcript_cues.score(text, self.line_names)
 
     def _find(self, episode: int) -> Episode | None:
         if self._episode is not None and self._episode.id == episode:
@@ -686,7 +703,7 @@ class CallStateDetector:
             and not ep.recorded
             and self._new_voice(ep)
             and cues.recorded == 0
-            and transcript_cues.opens_like_a_person(ep.text)
+            and transcript_cues.opens_like_a_person(ep.text, self.line_names)
         ):
             return self._declare(t, ep, "a voice the line never played speaks to us", 0.9)
         words = (

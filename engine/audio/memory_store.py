@@ -58,8 +58,11 @@ def save(company: str, memory: AnnouncementMemory, root: Path | None = None) -> 
         return None
     path = path_for(company, root)
     merged = AnnouncementMemory(known=_read(path))
+    names = set(company_slug(company).split("_"))
+    for text in merged.texts() + memory.texts():
+        names |= transcript_cues.line_names(text)
     for entry in memory.export():
-        if _sounds_like_a_person(entry.get("text", "")):
+        if _sounds_like_a_person(entry.get("text", ""), names):
             continue  # a person the detector missed is no announcement: never veto them later
         rec = recording_from_dict(entry)
         if len(rec.fp) >= 15:
@@ -89,6 +92,6 @@ def _read(path: Path) -> list[dict[str, Any]]:
         return []
 
 
-def _sounds_like_a_person(text: str) -> bool:
-    cues = transcript_cues.score(text)
+def _sounds_like_a_person(text: str, names: set[str]) -> bool:
+    cues = transcript_cues.score(text, names)
     return cues.human >= 2.0 and cues.recorded < 1.5

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -78,13 +78,14 @@ def replay(
     far_end: FarEnd | None = None,
     phrase_s: float = 1.4,
     voice_prints: bool = True,
+    names: Iterable[str] = (),
 ) -> ReplayResult:
     """Stream ``audio`` (16 kHz int16) frame by frame through classifier and detector.
     With ``far_end`` the liveness check speaks (a ``phrase_s`` phrase) and the rest of the
     call becomes what ``far_end`` says the other side did about it. ``voice_prints``: the
-    voice-print cue, on as in the live analyzer."""
+    voice-print cue, on as in the live analyzer. ``names``: what the company is called."""
     clf = FrameClassifier()
-    det = CallStateDetector(settings, memory, shared_encoder() if voice_prints else None)
+    det = CallStateDetector(settings, memory, shared_encoder() if voice_prints else None, names)
     if far_end is not None:
         det.probe_phrase_s = phrase_s
     said: list[float] = []

@@ -10,6 +10,10 @@ lenient about punctuation and case.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import functools
+import importlib
+import pkgutil
 import re
 
 _NUMBER_WORDS = {
@@ -144,25 +148,104 @@ def normalise(text: str) -> str:
 _INTRODUCTION = re.compile(
     r"\b(?i:this is|my name is|i'?m|you'?re speaking (?:to|with)|you are speaking (?:to|with))"
     r",?\s+(?!(?:The|A|An|Not|Your|Our|This|That|It|All|Sorry|Afraid|Unable|Calling|Now)\b)"
-    r"[A-Z][a-z]+"
+    r"(?P<name>[A-Z][a-z]+)(?![a-z-])"  # a whole word: a partial's "Ag-" is still being said
 )
 
 
 # "..., Jordan speaking": a person answering names themselves before "speaking".
 _NAME_SPEAKING = re.compile(
     r"\b(?!(?:Now|Currently|Also|Not|Who|Everyone|You|We|They|Am|Is|Are|Be)\b)"
-    r"[A-Z][a-z]+,? speaking\b"
+    r"(?P<name>[A-Z][a-z]+),? speaking\b"
 )
 
+# The line's own name, as its recordings say it: "Thank you for calling Acme Bank", "Welcome
+# to Globex", "You've reached Initech". An announcement that opens "Hello, this is Acme Bank"
+# introduces the company, in the very words a person uses to introduce themselves.
+_LINE_NAME = re.compile(
+    r"\b(?:thanks? (?:you )?for calling|welcome to|you(?:'ve| have) reached)\s+([^.,!?;:]+)", re.I
+)
+_NOT_A_NAME = {
+    "the", "a", "an", "our", "us", "and", "for", "to", "this", "is", "at", "today", "of", "in",
+    "with", "you", "your", "please", "all", "we", "where", "who", "how",
+}  # fmt: skip
 
-def score(text: str) -> TextCues:
-    """Evidence for a live person (``human``) and for a recording (``recorded``)."""
+
+def line_names(text: str) -> set[str]:
+    """The words (lower case) a recording names its company with, up to three of them."""
+    out: set[str] = set()
+    for m in _LINE_NAME.finditer(text):
+        for word in m.group(1).lower().split()[:3]:
+            word = word.removesuffix("'s").strip("'")
+            if word in _NOT_A_NAME:
+                break
+            if len(word) >= 3:
+                out.add(word)
+    return out
+
+
+def _is_line_name(name: str, names: set[str] | frozenset[str], cut_off: bool = False) -> bool:
+    """``name`` is one of the line's own words, as Whisper may misspell it ("Acne"), or, as
+    the last word of a partial (``cut_off``), may be only its start ("Ac")."""
+    low = name.lower()
+    return any((cut_off and n.startswith(low))
+               or difflib.SequenceMatcher(None, low, n).ratio() >= 0.75 for n in names)  # fmt: skip
+
+
+@functools.cache
+def first_names() -> frozenset[str] | None:
+    """People's first names (lower case), from Faker's person providers of every locale:
+    ≈26,000 names, loaded once in ≈0.1 s. None without Faker: then any name counts."""
+    try:
+        import faker.providers.person as people
+    except ImportError:
+        return None
+    out: set[str] = set()
+    for mod in pkgutil.iter_modules(people.__path__):
+        try:
+            provider = importlib.import_module(f"{people.__name__}.{mod.name}").Provider
+        except (ImportError, AttributeError):
+            continue
+        for attr in ("first_names", "first_names_male", "first_names_female"):
+            found = getattr(provider, attr, None)
+            if isinstance(found, list | tuple | dict):
+                out |= {n.lower() for n in found if isinstance(n, str) and n.isalpha()}
+    return frozenset(out) or None
+
+
+def _is_first_name(name: str) -> bool:
+    known = first_names()
+    return known is None or name.lower() in known
+
+
+def _introductions(text: str, names: set[str] | frozenset[str]) -> tuple[bool, bool, bool]:
+    """Whether the speaker gives a person's first name, a word that may be a garbled one,
+    and the line's own name, as in "this is Dana" / "this is Agua" / "this is Acme"."""
+    found = [(m["name"], not text[m.end() :].strip(" .,-")) for rx in (_INTRODUCTION,
+             _NAME_SPEAKING) for m in rx.finditer(text)]  # fmt: skip
+    own = [n for n, last in found if _is_line_name(n, names, cut_off=last)]
+    others = [n for n, _ in found if n not in own]
+    person = any(_is_first_name(n) for n in others)
+    return person, bool(others) and not person, bool(own)
+
+
+def score(text: str, names: set[str] | frozenset[str] = frozenset()) -> TextCues:
+    """Evidence for a live person (``human``) and for a recording (``recorded``). ``names``:
+    the line's own (:func:`line_names` of what it played), never a person's introduction."""
     low = text.lower()
     human = recorded = 0.0
     reasons: list[str] = []
-    if _INTRODUCTION.search(text) or _NAME_SPEAKING.search(text):
+    person, maybe, own = _introductions(text, names)
+    if person:
         human += 2.0
         reasons.append("+introduces themselves")
+    elif maybe:
+        # Whisper garbles names ("this is Lainan") and company names ("this is Agua" for
+        # "Acme"), so a name no one is called counts only with one more cue of a person
+        human += 1.0
+        reasons.append("+introduces themselves (a name no one has)")
+    elif own:
+        recorded += 1.0
+        reasons.append("-introduces the company")
     for pattern, weight, why in _HUMAN:
         if re.search(pattern, low):
             human += weight
@@ -186,17 +269,20 @@ def says_something(text: str) -> bool:
 
 
 # How a person's first words go on, where an announcement that also opens with "Hello" goes on
-# with "...and thank you for continuing to hold" or "...while you wait": the speaker refers to
-# themselves or asks the caller something. Names are often garbled ("this is my"), so none is
-# needed: this is only evidence where the voice is already known to be new.
+# with "...and thank you for continuing to hold" or "...while you wait": the speaker asks the
+# caller something, says they are "speaking", "my name", or gives a name (not the company's).
+# "This is" alone is not enough: announcements go on "...this is a reminder", "...this is
+# Acme Bank". This is only evidence where the voice is already known to be new.
 _PERSON_OPENING = re.compile(
-    r"\b(this is|my name|(you'?re|you are) speaking|speaking|how (can|may|could) i"
-    r"|who (am i|do i)|are you there|can you hear|what can i)\b", re.I)
+    r"\b(speaking|my name|how (can|may|could) i|who (am i|do i)|are you there|can you hear"
+    r"|what can i)\b",
+    re.I,
+)
 
 
-def opens_like_a_person(text: str) -> bool:
-    """A person's opening in the first second: self-reference or a question to the caller."""
-    return _PERSON_OPENING.search(text) is not None
+def opens_like_a_person(text: str, names: set[str] | frozenset[str] = frozenset()) -> bool:
+    """A person's opening in the first second: a question to the caller, or their name."""
+    return _PERSON_OPENING.search(text) is not None or _introductions(text, names)[0]
 
 
 def _num(word: str | None) -> int | None:

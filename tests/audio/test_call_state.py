@@ -108,7 +108,7 @@ def test_a_misheard_window_of_a_recording_in_its_own_voice_is_no_one_cutting_in(
     (heard on the benchmark: "Hey, I'm Deline and the next, so they look alike"); someone
     cutting in has a voice of their own, so the recording's voice going on, with no more of
     a person's words than that, is no person. (The transcriber garbles exactly the 3 s
-    windows.)"""
+    windows, into a name people have: "Deline" alone now needs one more cue of a person.)"""
     ann = synthesize("Your call is important to us. Please stay on the line, and the next "
                      "available agent will be with you shortly. We appreciate your patience "
                      "and look forward to serving you.")  # fmt: skip
@@ -116,7 +116,7 @@ def test_a_misheard_window_of_a_recording_in_its_own_voice_is_no_one_cutting_in(
                                  music[16000 * 20 : 16000 * 30]]))  # fmt: skip
 
     def garbling(pcm, final):
-        return ("Hey, I'm Deline and the next, so they look alike" if len(pcm) == 48000
+        return ("Hey, I'm Daniel and the next, so they look alike" if len(pcm) == 48000
                 else "Your call is important to us."), 0.05  # fmt: skip
 
     assert replay(audio, garbling, voice_prints=False).first("human") is not None  # the trap
@@ -322,6 +322,70 @@ def test_a_virtual_assistant_after_the_menu_is_no_person(prompts, line, whisper)
     assert res.first("human") is None, res.first("human").evidence
     said = " ".join(t.text for t in res.transcripts if t.final).lower()
     assert "assistant" in said  # it was heard, and understood as a bot
+
+
+SHORT_MENU = "Thank you for calling Acme Bank. For billing, press 1. Otherwise, stay on the line."
+
+
+def test_someone_who_picks_up_straight_after_a_short_menu_is_heard_while_still_talking(
+    line, whisper
+):
+    """No hold: a short menu, then a person in a voice the menu never used, 10 s into the
+    call. They get partial transcripts as after hold, so they are heard while still talking,
+    not on the final transcript after their turn."""
+    from engine.speech.tts import FliteTTS
+
+    menu = FliteTTS("awb").synthesize(SHORT_MENU)
+    person = synthesize("Hi there, my name is Alex. Could I get your name please? "
+                        "I can look up your account while you find your card.")  # fmt: skip
+    lead = silence(0.5)
+    audio = line(np.concatenate([lead, menu, silence(2), person, silence(5)]))
+    start = (len(lead) + len(menu)) / 16000 + 2
+    assert start + len(person) / 16000 < 20  # where menus get no partials
+    res = replay(audio, timed(whisper))
+    human = res.first("human")
+    assert human is not None, [t.text for t in res.transcripts]
+    assert start < human.t < start + len(person) / 16000, human.evidence
+    assert human.evidence["rule"] == "words of a person"
+    assert human.evidence["voice_sim"] < NEW_VOICE
+
+
+@pytest.mark.parametrize("announcement", [
+    "Hello, this is Acme Bank. Our offices will be closed on Monday for the holiday.",
+    "Hi, this is Acme Bank. Did you know you can pay your bill online?",
+])
+def test_an_announcement_that_introduces_the_company_is_no_person(
+    music, line, whisper, announcement
+):
+    """"This is Acme Bank", in a voice the menu never used, opens like a person introducing
+    themselves. The menu named the company, so those words are the line's; the person who
+    then says "this is Jordan" is still heard at once."""
+    from engine.speech.tts import FliteTTS
+
+    menu = FliteTTS("awb").synthesize("Thank you for calling Acme Bank. For billing, press 1. "
+                                      "Otherwise, please hold.")  # fmt: skip
+    ann = FliteTTS("rms").synthesize(announcement)
+    person = synthesize("Good morning, this is Jordan with Acme Bank. How can I help you?")
+    hold = [music[: 16000 * 30], silence(0.4), ann, silence(0.4), music[16000 * 30 : 16000 * 45]]
+    before = np.concatenate([menu, silence(2), *hold, silence(0.6)])
+    res = replay(line(np.concatenate([before, person, silence(4)])), timed(whisper))
+    human = res.first("human")
+    onset = len(before) / 16000
+    assert human is not None and human.t >= onset, (human.evidence["text"], res.transcripts)
+    assert human.t <= onset + 3.0, human.evidence
+    assert "jordan" in human.evidence["text"].lower()
+
+
+def test_the_company_named_by_the_caller_is_no_persons_name(music, line, whisper):
+    """No menu named it, but the user said whom they were calling."""
+    from engine.speech.tts import FliteTTS
+
+    ann = FliteTTS("rms").synthesize("This is Contoso Insurance. Your call matters to us.")
+    audio = line(np.concatenate([music[: 16000 * 30], silence(0.4), ann, silence(0.4),
+                                 music[16000 * 30 : 16000 * 45]]))  # fmt: skip
+    res = replay(audio, timed(whisper), names=["Contoso Insurance"])
+    assert res.first("hold") is not None
+    assert res.first("human") is None, res.first("human").evidence
 
 
 def test_real_person_reading_after_hold_is_detected_by_turn_taking(

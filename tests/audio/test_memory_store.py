@@ -51,6 +51,22 @@ def test_a_person_the_detector_missed_is_never_kept_as_an_announcement(tmp_path)
     assert [e["text"] for e in kept] == ["Please continue to hold."]
 
 
+def test_a_recording_that_introduces_the_company_is_kept(tmp_path):
+    """"This is Acme Bank" sounds like a person's introduction; it names the company (the
+    company's name, and what its menu calls it), so it is an announcement to remember."""
+    rng = np.random.default_rng(3)
+    mem = AnnouncementMemory()
+    mem.remember(rng.integers(0, 1 << 16, 200, dtype=np.uint16),
+                 "Thank you for calling Globex. For billing, press 1.")  # fmt: skip
+    for text in ("Hello, this is Globex. Our offices will be closed on Monday.",
+                 "This is Acme, where your call matters.",
+                 "Thank you for holding, this is Dana, how can I help you?"):  # fmt: skip
+        mem.remember(rng.integers(0, 1 << 16, 200, dtype=np.uint16), text)
+    memory_store.save("Acme Bank", mem, root=tmp_path)
+    kept = [e["text"] for e in memory_store.load("Acme Bank", root=tmp_path).export()]
+    assert len(kept) == 3 and not any("Dana" in t for t in kept), kept
+
+
 def test_a_damaged_file_starts_an_empty_memory(tmp_path):
     (tmp_path / "airline.json").write_text("{not json")
     assert len(memory_store.load("Airline", root=tmp_path)) == 0

@@ -94,14 +94,52 @@ def test_a_bot_that_introduces_itself_like_a_person_is_a_recording(text: str) ->
     assert cues.recorded > cues.human, cues
 
 
+LINE = transcript_cues.line_names("Thank you for calling Acme Bank. For billing, press 1.")
+SAMSUNG = LINE | {"samsung"}
+
+
 @pytest.mark.parametrize(("text", "person"), [
-    ("Hi, this is my.", True),  # a garbled name still refers to the speaker
     ("Good afternoon, you're speaking with", True),
     ("Hello? Are you there?", True),
+    ("Good morning, this is Jordan", True),
+    ("Hi there, my name is Alex.", True),
+    ("Hello, Acme Bank, Kevin speaking.", True),
     ("Hello?", False),
     ("Hello and thank you for", False),
     ("Hi there! While you wait,", False),
     ("Good afternoon. Our offices will be", False),
+    # "this is" must name someone: announcements go on "...a reminder", "...Acme Bank"
+    ("Hello, this is", False),
+    ("Hi, this is my.", False),
+    ("Hello, this is a courtesy reminder", False),
+    ("Hello, this is Acme", False),
+    ("This is Acne Bank.", False),  # as Whisper may spell the company's name
+    ("Hi, this is Ag-", False),  # a partial that cut the name off
+    ("Hi, this is Ac", False),
+    ("Hi, this is Agua.", False),  # ...or garbled it into a name no one has
 ])
-def test_a_persons_opening_refers_to_themselves_or_asks(text, person):
-    assert transcript_cues.opens_like_a_person(text) is person
+def test_a_persons_opening_asks_or_names_the_speaker(text, person):
+    assert transcript_cues.opens_like_a_person(text, LINE) is person
+
+
+def test_the_line_names_itself_in_its_recordings() -> None:
+    assert LINE == {"acme", "bank"}
+    assert transcript_cues.line_names("Welcome to Globex Energy's billing line.") == {
+        "globex", "energy", "billing"}  # fmt: skip
+    assert transcript_cues.line_names("You've reached the offices of Initech.") == set()
+    assert transcript_cues.line_names("Thank you for calling, this is Dana.") == set()
+
+
+@pytest.mark.parametrize(("text", "person"), [
+    ("Hello, this is Acme Bank, thank you for holding.", False),
+    ("This is Acne. Our offices will be closed on Monday.", False),
+    ("Good morning, this is Jordan with Acme Bank.", True),
+    ("Hello, Acme Bank, Jordan speaking.", True),
+    ("Hi, this is Agua.", False),  # Whisper's "Acme": a name no one has needs one more cue
+    ("Hi, this is Agua. How can I help you?", True),
+    ("Thanks for holding, this is Priya.", True),  # names from every locale
+    ("Hi, this is Sam with Samsung.", True),  # only a cut-off word may be the line's start
+])
+def test_a_recording_that_introduces_the_company_is_no_person(text, person) -> None:
+    cues = score(text, SAMSUNG)
+    assert (cues.human >= 2.0 and cues.recorded < 1.5) is person, cues
