@@ -68,9 +68,7 @@ def floor(words: list[Word], offset: float, s: DetectorSettings, on_hold: bool =
         text = "".join(w for w, _, _ in words[:k]).strip()
         cues = transcript_cues.score(text)
         t = words[k - 1][2] + offset
-        if cues.human >= s.human_text_score and (
-            cues.recorded < s.recorded_text_score or cues.human >= cues.recorded + 2
-        ):
+        if s.person_words(cues):
             if not on_hold:
                 t = min(t + s.start_phase_confirm_s, end + s.speech_end_s)
             return Floor(t, f"words of a person: {text!r}")

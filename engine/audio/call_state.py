@@ -63,6 +63,13 @@ class DetectorSettings:
     line_voice_wait_s: float = 2.5  # ...so its silence must last this long to be "waiting"
     liveness: LivenessSettings = dataclasses.field(default_factory=LivenessSettings)
 
+    def person_words(self, cues: transcript_cues.TextCues) -> bool:
+        """The words are a person's: enough of their cues, and few of a recording's (or
+        far fewer than of a person's)."""
+        return cues.human >= self.human_text_score and (
+            cues.recorded < self.recorded_text_score or cues.human >= cues.recorded + 2
+        )
+
 
 @dataclasses.dataclass(slots=True)
 class Decision:
@@ -170,10 +177,7 @@ class CallStateDetector:
         self.memory = memory if memory is not None else AnnouncementMemory()
         # the company's own name ("Acme Bank"), from the caller and from what the line says
         # ("Thank you for calling Acme Bank"): a recording's "This is Acme Bank" is no person
-        self.line_names: set[str] = {w for n in names for w in transcript_cues.normalise(n).split()
-                                     if len(w) >= 3 and not w.isdigit()}  # fmt: skip
-        for text in self.memory.texts():
-            self.line_names |= transcript_cues.line_names(text)
+        self.line_names = transcript_cues.known_line_names(names, self.memory.texts())
         self.phase = "start"  # start → hold → human ("start" covers ringing and menus)
         self.hold_since: float | None = None
         self.human_at: float | None = None
@@ -706,11 +710,7 @@ class CallStateDetector:
             and transcript_cues.opens_like_a_person(ep.text, self.line_names)
         ):
             return self._declare(t, ep, "a voice the line never played speaks to us", 0.9)
-        words = (
-            cues is not None
-            and cues.human >= self.s.human_text_score
-            and (cues.recorded < self.s.recorded_text_score or cues.human >= cues.recorded + 2)
-        )
+        words = cues is not None and self.s.person_words(cues)
         if cues is not None and (words or ep.human_cue_until >= 0) and self._words_settled(ep):
             return self._declare(t, ep, "words of a person", 0.95 if cues.recorded == 0 else 0.85)
         if ep.recorded:

@@ -58,9 +58,7 @@ def save(company: str, memory: AnnouncementMemory, root: Path | None = None) -> 
         return None
     path = path_for(company, root)
     merged = AnnouncementMemory(known=_read(path))
-    names = set(company_slug(company).split("_"))
-    for text in merged.texts() + memory.texts():
-        names |= transcript_cues.line_names(text)
+    names = transcript_cues.known_line_names([company], merged.texts() + memory.texts())
     for entry in memory.export():
         if _sounds_like_a_person(entry.get("text", ""), names):
             continue  # a person the detector missed is no announcement: never veto them later

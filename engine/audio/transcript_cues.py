@@ -15,6 +15,7 @@ import functools
 import importlib
 import pkgutil
 import re
+from collections.abc import Iterable
 
 _NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -180,6 +181,15 @@ def line_names(text: str) -> set[str]:
                 break
             if len(word) >= 3:
                 out.add(word)
+    return out
+
+
+def known_line_names(labels: Iterable[str], texts: Iterable[str]) -> set[str]:
+    """The line's own words: those of what the company is called (``labels``, e.g. "Acme
+    Bank") and those its recordings name it with (:func:`line_names` of ``texts``)."""
+    out = {w for n in labels for w in normalise(n).split() if len(w) >= 3 and not w.isdigit()}
+    for text in texts:
+        out |= line_names(text)
     return out
 
 
