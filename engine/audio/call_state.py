@@ -61,6 +61,12 @@ class DetectorSettings:
     takeover_sim: float = 0.65  # a reader against their own first seconds: ≥ 0.64
     line_voice_sim: float = 0.8  # at or above: sounds like the line's recordings...
     line_voice_wait_s: float = 2.5  # ...so its silence must last this long to be "waiting"
+    # music under the voice: between its words, spectral peaks held 100 ms (FrameInfo.held)
+    # average at least this many (a music bed 20-30 dB down keeps 1-9, a room or other
+    # people's voices 0-0.4), judged once this many such frames are in
+    music_under_held: float = 1.0
+    music_under_frames: int = 5
+    music_lead_held: float = 2.0  # ...or the voice came straight out of music, no gaps yet
     liveness: LivenessSettings = dataclasses.field(default_factory=LivenessSettings)
 
     def person_words(self, cues: transcript_cues.TextCues) -> bool:
@@ -137,6 +143,9 @@ class Episode:
     followed: int = 0  # frames since the onset when a replay was last checked against memory
     off_script: int = 0  # checks in a row that heard something other than the recording
     replay_tail: bool = False  # split off a replay where it left its recording
+    gap_frames: int = 0  # frames between its words (silero < 0.5), from 0.2 s into the voice
+    gap_held: int = 0  # ...and the spectral peaks held through them (music under the voice)
+    lead_held: float = 0.0  # held peaks per frame in the lead-in: music right up to the voice
 
     def evidence(self) -> dict[str, Any]:
         return {
@@ -154,6 +163,7 @@ class Episode:
             "person_words": self.human_cue_text,
             "voice_sim": None if self.voice_sim is None else round(self.voice_sim, 3),
             "voice_took_over": self.split_from > 0,
+            "music_under": round(self.gap_held / self.gap_frames, 2) if self.gap_frames else None,
             "liveness": self.probe.evidence() if self.probe else None,
         }
 
@@ -197,6 +207,7 @@ class CallStateDetector:
         self._preroll: collections.deque[tuple[np.ndarray, int]] = collections.deque(
             maxlen=int(self.s.preroll_s / 0.02)
         )
+        self._lead: collections.deque[FrameInfo] = collections.deque(maxlen=self._preroll.maxlen)
         self._episode: Episode | None = None
         self._episodes = 0
         self._nonspeech_run = 0.0
@@ -256,11 +267,15 @@ class CallStateDetector:
         # always, also while a finished turn lingers: a person who starts a second after an
         # announcement needs the lead-in too, or Whisper loses their "Hi,"
         self._preroll.append((pcm, info.fp))
+        self._lead.append(info)
         if ep is None:
             return
         if not ep.ended:
             ep.fp.append(info.fp)
             ep.audio.append(pcm)
+            if info.speech_prob < 0.5 and len(ep.fp) - ep.pre_frames > 10:
+                ep.gap_frames += 1
+                ep.gap_held += info.held
             if self._nonspeech_run >= self.s.speech_end_s:
                 ep.ended = True
                 self._request_stt(ep, final=True)
@@ -334,6 +349,8 @@ class CallStateDetector:
             audio=[p for p, _ in pre],
             pre_frames=len(pre),
         )
+        lead = [f.held for f in self._lead if f.speech_prob < 0.5]
+        ep.lead_held = sum(lead) / len(lead) if lead else 0.0
         self._episode = ep
         return ep
 
@@ -701,16 +718,23 @@ class CallStateDetector:
         if self.phase == "human" or ep is None or ep.repeat is not None:
             return None
         cues = ep.cues
+        bed = self._music_under(ep)
         if (
             self.phase == "hold"
             and cues is not None
             and not ep.recorded
+            and not bed
             and self._new_voice(ep)
             and cues.recorded == 0
             and transcript_cues.opens_like_a_person(ep.text, self.line_names)
         ):
             return self._declare(t, ep, "a voice the line never played speaks to us", 0.9)
+        # a voice over a music bed is produced audio (a lyric's "My name is Luka", a hold
+        # channel's presenter): no one at a desk talks over music, unless twice as clearly
         words = cues is not None and self.s.person_words(cues)
+        if words and bed:
+            assert cues is not None
+            words = cues.human >= 2 * self.s.human_text_score
         if cues is not None and (words or ep.human_cue_until >= 0) and self._words_settled(ep):
             return self._declare(t, ep, "words of a person", 0.95 if cues.recorded == 0 else 0.85)
         if ep.recorded:
@@ -741,7 +765,7 @@ class CallStateDetector:
             and ep.music_after_s < 0.3
             and ep.speech_s >= 0.4
         )
-        if waited and self.phase == "start" and self._new_voice(ep) and not ep.split_from:
+        if waited and self.phase == "start" and self._new_voice(ep) and not (ep.split_from or bed):
             # before hold a speech menu waits for an answer too, but in the menu's voice (or
             # with a menu's words): a voice the line never played that spoke and waited is
             # someone who picked up straight away. Not one that took over from a prompt with
@@ -762,6 +786,14 @@ class CallStateDetector:
             if self.stt_degraded:
                 return self._declare(t, ep, "spoke, then waited (no transcript: STT down)", 0.6)
         return None
+
+    def _music_under(self, ep: Episode) -> bool:
+        """Music goes on between the turn's words, or, before there are enough of those gaps
+        to tell, the voice came straight out of music. A person who picks up has the hold
+        music stopped for them; a recording often has its music bed under it."""
+        if ep.gap_frames >= self.s.music_under_frames:
+            return ep.gap_held / ep.gap_frames >= self.s.music_under_held
+        return ep.lead_held >= self.s.music_lead_held
 
     def _new_voice(self, ep: Episode) -> bool:
         return ep.voice_sim is not None and 0 <= ep.voice_sim < self.s.new_voice_sim

@@ -24,6 +24,8 @@ from engine.audio.levels import frame_levels
 RATE = 16000
 FRAME = 320  # 20 ms
 N_FFT = 1024  # 64 ms analysis window, hop 20 ms: robust to frame misalignment
+HELD_LAG = 5  # frames: a peak held 100 ms is a note, not a voice's gliding harmonic
+_LO, _HI = round(300 * N_FFT / RATE), round(2500 * N_FFT / RATE)
 
 
 class Label(enum.StrEnum):
@@ -45,6 +47,7 @@ class FrameInfo:
     raw: Label  # this frame alone
     label: Label  # smoothed over the last ~200 ms
     fp: int  # 16-bit fingerprint of this frame
+    held: int = 0  # spectral peaks that were already there 100 ms ago: held notes of music
 
 
 @dataclasses.dataclass(slots=True)
@@ -77,6 +80,7 @@ class FrameClassifier:
         self._recent: collections.deque[Label] = collections.deque(maxlen=self.s.smooth_frames)
         self._tone_run = 0
         self._tone_bin = -1
+        self._peaks: collections.deque[np.ndarray] = collections.deque(maxlen=HELD_LAG)
 
     def process(self, frame: np.ndarray, t: float) -> FrameInfo:
         if frame.dtype != np.int16 or frame.size != FRAME:
@@ -105,7 +109,28 @@ class FrameClassifier:
         raw = self._raw_label(rms, tone, voiced)
         self._recent.append(raw)
         label = self._smoothed()
-        return FrameInfo(t, rms, peak, self._prob, voiced, tone, raw, label, fp)
+        held = self._held_peaks(power, rms)
+        return FrameInfo(t, rms, peak, self._prob, voiced, tone, raw, label, fp, held)
+
+    def _held_peaks(self, power: np.ndarray, rms: float) -> int:
+        """How many of this frame's spectral peaks (300–2500 Hz) were peaks 100 ms ago too.
+        Music holds its notes, so between a voice's words a music bed keeps 3–9 of them; a
+        room, line noise or other people's voices keep about none."""
+        if rms <= self.s.silence_dbfs:
+            mask = np.zeros(_HI - _LO, dtype=bool)
+        else:
+            db = 10 * np.log10(power[_LO - 16 : _HI + 16] + 1e-10)
+            c = np.concatenate([[0.0], np.cumsum(db)])
+            local = (c[32:] - c[:-32])[: _HI - _LO] / 32  # the mean level ±16 bins around
+            mid = db[16:-16]
+            near = np.maximum.reduce([db[16 + k : len(db) - 16 + k] for k in (-2, -1, 1, 2)])
+            mask = (mid >= near) & (mid > local + 10)
+        held = 0
+        if len(self._peaks) == HELD_LAG:
+            old = self._peaks[0]
+            held = int(np.count_nonzero(mask & (old | np.roll(old, 1) | np.roll(old, -1))))
+        self._peaks.append(mask)
+        return held
 
     def _stable_tone(self, power: np.ndarray) -> str:
         """A tone only once its peak has held still for 4 frames (80 ms): voices and most

@@ -147,16 +147,20 @@ def normalise(text: str) -> str:
 # A person names themselves: Whisper capitalises names, which separates "this is Dana" from
 # the "this is all..." it hallucinates on music and "this is a recorded line".
 _INTRODUCTION = re.compile(
-    r"\b(?i:this is|my name is|i'?m|you'?re speaking (?:to|with)|you are speaking (?:to|with))"
+    r"\b(?i:this is|my name is|my name'?s|i'?m|you'?re speaking (?:to|with)|you are speaking"
+    r" (?:to|with)|you'?re through to|you are through to)"
     r",?\s+(?!(?:The|A|An|Not|Your|Our|This|That|It|All|Sorry|Afraid|Unable|Calling|Now)\b)"
     r"(?P<name>[A-Z][a-z]+)(?![a-z-])"  # a whole word: a partial's "Ag-" is still being said
 )
 
 
-# "..., Jordan speaking": a person answering names themselves before "speaking".
+# "..., Jordan speaking" / "Customer care, Raj here": a person answering names themselves
+# before "speaking" or "here"; a recording's "Click here" or "Help is here" does not.
 _NAME_SPEAKING = re.compile(
-    r"\b(?!(?:Now|Currently|Also|Not|Who|Everyone|You|We|They|Am|Is|Are|Be)\b)"
-    r"(?P<name>[A-Z][a-z]+),? speaking\b"
+    r"\b(?!(?:Now|Currently|Also|Not|Who|Everyone|You|We|They|Am|Is|Are|Be|Click|Tap|Right"
+    r"|Over|Start|Sign|Log|Stay|Come|Get|Here|There|Join|Learn|Apply|Register|Shop|Order"
+    r"|Visit|Available|Listed|Information|Details|More|Help|Hold|Wait|Still|Go)\b)"
+    r"(?P<name>[A-Z][a-z]+),? (?:speaking|here)\b"
 )
 
 # The line's own name, as its recordings say it: "Thank you for calling Acme Bank", "Welcome

@@ -124,6 +124,60 @@ def test_a_misheard_window_of_a_recording_in_its_own_voice_is_no_one_cutting_in(
     assert res.first("human") is None, res.first("human").evidence
 
 
+def _over(voice: np.ndarray, bed: np.ndarray, bed_db: float) -> np.ndarray:
+    """``voice`` spoken over ``bed`` (music), the music ``bed_db`` below the voice's level."""
+    def level(x):
+        return 10 * np.log10(np.mean(x.astype(np.float64) ** 2) + 1e-9)
+
+    bed = bed[: len(voice) + 16000].astype(np.float64)
+    bed *= 10 ** ((level(voice) + bed_db - level(bed)) / 20)
+    bed[8000 : 8000 + len(voice)] += voice
+    return np.clip(bed, -32768, 32767).astype(np.int16)
+
+
+@pytest.mark.parametrize("bed_db", [-12, -24])
+def test_a_voice_over_a_music_bed_that_introduces_itself_is_no_person(
+    music, prompts, line, whisper, bed_db
+):
+    """A hold channel's presenter, or a lyric ("My name is Luka..."), in a voice the line
+    never played, with no recording's words: no one at a desk talks over music. The person
+    who picks up after it, once the music has stopped, is still heard at once."""
+    presenter = synthesize("Hi, this is Jamie. Stick around, we have a great song coming up "
+                           "for you next.")  # fmt: skip
+    person = synthesize("Hi, this is Dana, how can I help you?")
+    before = [prompts("basic-pbx-ivr-main"), silence(2), music[: 16000 * 25],
+              _over(presenter, music[16000 * 25 :], bed_db), music[16000 * 40 : 16000 * 55],
+              silence(0.6)]  # fmt: skip
+    onset = sum(len(p) for p in before) / 16000
+    res = replay(line(np.concatenate([*before, person, silence(4)])), timed(whisper))
+    human = res.first("human")
+    assert human is not None and human.t >= onset, human and human.evidence
+    assert human.t <= onset + 3.0, human.evidence
+    heard = [ep for ep in res.episodes if "jamie" in ep.text.lower()]
+    assert heard and heard[0].voice_sim is not None and heard[0].voice_sim < NEW_VOICE
+    assert heard[0].evidence()["music_under"] >= DetectorSettings().music_under_held
+
+
+def test_a_person_in_a_busy_room_is_still_heard_at_once(music, prompts, line, read_speech,
+                                                      whisper):
+    """Other people talking behind the agent (a call centre's floor) is no music bed: the
+    new voice that speaks to us is declared as soon as without them."""
+    person = synthesize("Good afternoon, you're speaking with Dana. What can I do for you?")
+    room = np.zeros(len(person) + 16000, np.float64)
+    for k, (clip, _) in enumerate(read_speech[:5]):
+        room += np.roll(np.resize(clip.astype(np.float64), room.size), 7919 * k)
+    hold = [prompts("basic-pbx-ivr-main"), silence(2), music[: 16000 * 30], silence(0.6)]
+    onset = sum(len(p) for p in hold) / 16000
+    times = []
+    for room_db in (None, -25):
+        said = person if room_db is None else _over(person, room.astype(np.int16), room_db)
+        res = replay(line(np.concatenate([*hold, said, silence(4)])), timed(whisper))
+        human = res.first("human")
+        assert human is not None and human.t >= onset, room_db
+        times.append(human.t - (0 if room_db is None else 0.5))  # the room starts 0.5 s early
+    assert times[1] <= times[0] + 0.5, times
+
+
 def test_quiet_after_an_announcement_in_the_lines_voice_is_no_one_waiting(
     music, line, read_speech, whisper
 ):

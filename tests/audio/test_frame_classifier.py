@@ -73,3 +73,22 @@ def test_a_voice_after_minutes_of_hold_music_is_still_speech(read_speech, line):
         spoken = labels[offset : offset + frames]
         assert spoken.count(Label.SPEECH) / frames > 0.45, (offset * 0.02, spoken)
         offset += frames + len(gap) // FRAME
+
+
+def _mean_held(audio: np.ndarray) -> float:
+    clf = FrameClassifier()
+    held = [clf.process(audio[i * FRAME : (i + 1) * FRAME], i * 0.02).held
+            for i in range(len(audio) // FRAME)]  # fmt: skip
+    return float(np.mean(held[10:]))
+
+
+def test_music_holds_its_spectral_peaks_and_voices_and_rooms_do_not(music, read_speech, line):
+    """The cue for "music under the voice": every hold track holds its notes; a room full of
+    other people talking, hiss, or one reader's pauses do not."""
+    for track in sources.hold_music():
+        assert _mean_held(line(sources.load_wav(track)[16000 * 20 : 16000 * 30])) >= 2.0
+    n = 16000 * 10
+    room = sum(np.resize(clip, n).astype(np.int32) // 5 for clip, _ in read_speech[:5])
+    assert _mean_held(line(room.astype(np.int16) // 4)) < 0.5
+    hiss = np.random.default_rng(0).normal(0, 300, n).astype(np.int16)
+    assert _mean_held(line(hiss)) < 0.2

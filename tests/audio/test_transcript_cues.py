@@ -13,6 +13,9 @@ from engine.audio.transcript_cues import parse_queue, score
         "Are you there?",  # the rest of "Hello? Are you there?", as a partial hears it
         "Hello? Hi, sorry about the wait.",  # before the "How can I help?"
         "Hello? Yes, hi, sorry to keep you waiting.",
+        "Hello, you're through to Tom in billing.",  # British
+        "Hi there, my name's Kofi, I'll be helping you today.",
+        "Customer care, Linda here.",
     ],
 )
 def test_a_persons_opening_scores_human(text):
@@ -36,6 +39,8 @@ def test_a_persons_opening_scores_human(text):
         "Hello. We're sorry for the wait. All of our agents are still busy.",
         "Hi! Sorry for the wait. Your call is important to us.",
         "We apologize for the wait. Please stay on the line.",
+        "Hello! For answers to common questions, Click here on our website.",
+        "Hi there. Help is here when you need it.",
     ],
 )
 def test_recordings_never_score_as_a_person(text):
