@@ -34,6 +34,9 @@ _HUMAN = [
     # a person checking the line is a question of its own ("Hello? Are you there?"), often
     # with no name in it; IVRs that time out ask "are you *still* there", which this misses
     (r"\b(are you there|can you hear me)\b", 2.0, "checks the caller is there"),
+    # ...and half as much with "still": an IVR that times out asks it too, then its keypad
+    # instruction follows and outweighs it
+    (r"\bare you still there\b", 1.0, "checks the caller is still there"),
     # ...but not a lone "Hello?" at the end of a partial: Whisper hears one in the first half
     # second of "Hello, and thank you for continuing to hold" too
     # and Whisper writes "Hello?" for an announcement's "Hello! Did you know...": a lone

@@ -16,6 +16,7 @@ from engine.audio.transcript_cues import parse_queue, score
         "Hello, you're through to Tom in billing.",  # British
         "Hi there, my name's Kofi, I'll be helping you today.",
         "Customer care, Linda here.",
+        "Hello? Hi, are you still there?",
     ],
 )
 def test_a_persons_opening_scores_human(text):
