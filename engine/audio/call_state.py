@@ -66,7 +66,9 @@ class DetectorSettings:
     # people's voices 0-0.4), judged once this many such frames are in
     music_under_held: float = 1.0
     music_under_frames: int = 5
-    music_lead_held: float = 2.0  # ...or the voice came straight out of music, no gaps yet
+    # ...or, before the gaps tell, the voice came straight out of music: its lead-in (the
+    # 0.3 s before it) held this many; silence, a room or a recording's last words ≈0
+    music_lead_held: float = 0.8
     liveness: LivenessSettings = dataclasses.field(default_factory=LivenessSettings)
 
     def person_words(self, cues: transcript_cues.TextCues) -> bool:
@@ -164,6 +166,7 @@ class Episode:
             "voice_sim": None if self.voice_sim is None else round(self.voice_sim, 3),
             "voice_took_over": self.split_from > 0,
             "music_under": round(self.gap_held / self.gap_frames, 2) if self.gap_frames else None,
+            "music_lead": round(self.lead_held, 2),
             "liveness": self.probe.evidence() if self.probe else None,
         }
 
