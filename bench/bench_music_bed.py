@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.audio import sources  # noqa: E402
-from engine.audio.corpus import _line  # noqa: E402
+from engine.audio.corpus import _line, voice_over  # noqa: E402
 from engine.audio.replay import replay, timed  # noqa: E402
 from engine.speech.stt import WhisperSTT  # noqa: E402
 from engine.speech.tts import synthesize  # noqa: E402
@@ -32,18 +32,6 @@ TEXTS = [
     "Hello, you're listening to the Northwind hold line, I'm Sam, and here's a song for you.",
 ]
 RATE = 16000
-
-
-def _level(x: np.ndarray) -> float:
-    return float(10 * np.log10(np.mean(x.astype(np.float64) ** 2) + 1e-9))
-
-
-def over(voice: np.ndarray, bed: np.ndarray, bed_db: float) -> np.ndarray:
-    """``voice`` over ``bed``, the bed ``bed_db`` under the voice, starting 0.5 s before it."""
-    out = bed[: len(voice) + RATE].astype(np.float64)
-    out *= 10 ** ((_level(voice) + bed_db - _level(out)) / 20)
-    out[RATE // 2 : RATE // 2 + len(voice)] += voice
-    return np.clip(out, -32768, 32767).astype(np.int16)
 
 
 def beds(quick: bool) -> list[tuple[str, str, np.ndarray]]:
@@ -61,13 +49,13 @@ def main() -> None:
     stt = WhisperSTT()
     menu = sources.load_wav(sources.prompt("basic-pbx-ivr-main"))
     voices = [synthesize(t) for t in TEXTS]
-    alarms: dict[str, list[int]] = {}
+    alarms: dict[str, list[bool]] = {}
     n = 0
     for kind, name, music in beds(args.quick):
         for voice in voices:
             for bed_db in (-12, -20):
                 audio = np.concatenate([menu, np.zeros(2 * RATE, np.int16), music[: 25 * RATE],
-                                        over(voice, music[25 * RATE :], bed_db),
+                                        voice_over(voice, music[25 * RATE :], bed_db),
                                         music[45 * RATE : 60 * RATE]])  # fmt: skip
                 res = replay(_line(audio, random.Random(n)), timed(stt))
                 n += 1

@@ -149,7 +149,12 @@ class Episode:
     gap_held: int = 0  # ...and the spectral peaks held through them (music under the voice)
     lead_held: float = 0.0  # held peaks per frame in the lead-in: music right up to the voice
 
+    def music_held(self) -> float | None:
+        """Held spectral peaks per frame between its words (None: no gaps yet)."""
+        return self.gap_held / self.gap_frames if self.gap_frames else None
+
     def evidence(self) -> dict[str, Any]:
+        held = self.music_held()
         return {
             "episode_start": round(self.start, 3),
             "speech_s": round(self.speech_s, 2),
@@ -165,7 +170,7 @@ class Episode:
             "person_words": self.human_cue_text,
             "voice_sim": None if self.voice_sim is None else round(self.voice_sim, 3),
             "voice_took_over": self.split_from > 0,
-            "music_under": round(self.gap_held / self.gap_frames, 2) if self.gap_frames else None,
+            "music_under": None if held is None else round(held, 2),
             "music_lead": round(self.lead_held, 2),
             "liveness": self.probe.evidence() if self.probe else None,
         }
@@ -207,10 +212,9 @@ class CallStateDetector:
         self.finished: list[Episode] = []
         n_hold = int(self.s.hold_window_s / 0.02)
         self._labels: collections.deque[Label] = collections.deque(maxlen=n_hold)
-        self._preroll: collections.deque[tuple[np.ndarray, int]] = collections.deque(
+        self._preroll: collections.deque[tuple[np.ndarray, FrameInfo]] = collections.deque(
             maxlen=int(self.s.preroll_s / 0.02)
         )
-        self._lead: collections.deque[FrameInfo] = collections.deque(maxlen=self._preroll.maxlen)
         self._episode: Episode | None = None
         self._episodes = 0
         self._nonspeech_run = 0.0
@@ -269,8 +273,7 @@ class CallStateDetector:
             self._nonspeech_run += 0.02
         # always, also while a finished turn lingers: a person who starts a second after an
         # announcement needs the lead-in too, or Whisper loses their "Hi,"
-        self._preroll.append((pcm, info.fp))
-        self._lead.append(info)
+        self._preroll.append((pcm, info))
         if ep is None:
             return
         if not ep.ended:
@@ -348,11 +351,11 @@ class CallStateDetector:
             last_speech=info.t,
             phase_at_start=self.phase,
             music_before_s=self._music_s(),
-            fp=[fp for _, fp in pre],
+            fp=[f.fp for _, f in pre],
             audio=[p for p, _ in pre],
             pre_frames=len(pre),
         )
-        lead = [f.held for f in self._lead if f.speech_prob < 0.5]
+        lead = [f.held for _, f in pre if f.speech_prob < 0.5]
         ep.lead_held = sum(lead) / len(lead) if lead else 0.0
         self._episode = ep
         return ep
@@ -734,10 +737,8 @@ class CallStateDetector:
             return self._declare(t, ep, "a voice the line never played speaks to us", 0.9)
         # a voice over a music bed is produced audio (a lyric's "My name is Luka", a hold
         # channel's presenter): no one at a desk talks over music, unless twice as clearly
-        words = cues is not None and self.s.person_words(cues)
-        if words and bed:
-            assert cues is not None
-            words = cues.human >= 2 * self.s.human_text_score
+        words = (cues is not None and self.s.person_words(cues)
+                 and (not bed or cues.human >= 2 * self.s.human_text_score))  # fmt: skip
         if cues is not None and (words or ep.human_cue_until >= 0) and self._words_settled(ep):
             return self._declare(t, ep, "words of a person", 0.95 if cues.recorded == 0 else 0.85)
         if ep.recorded:
@@ -794,8 +795,9 @@ class CallStateDetector:
         """Music goes on between the turn's words, or, before there are enough of those gaps
         to tell, the voice came straight out of music. A person who picks up has the hold
         music stopped for them; a recording often has its music bed under it."""
-        if ep.gap_frames >= self.s.music_under_frames:
-            return ep.gap_held / ep.gap_frames >= self.s.music_under_held
+        held = ep.music_held()
+        if held is not None and ep.gap_frames >= self.s.music_under_frames:
+            return held >= self.s.music_under_held
         return ep.lead_held >= self.s.music_lead_held
 
     def _new_voice(self, ep: Episode) -> bool:

@@ -187,6 +187,19 @@ def _gain(audio: np.ndarray, db: float) -> np.ndarray:
     return np.clip(audio.astype(np.float32) * 10 ** (db / 20), -32768, 32767).astype(np.int16)
 
 
+def voice_over(voice: np.ndarray, bed: np.ndarray, bed_db: float) -> np.ndarray:
+    """``voice`` spoken over ``bed`` (music), the bed ``bed_db`` under the voice's level and
+    starting 0.5 s before it: a hold channel's presenter, for probes of the music-bed cue."""
+
+    def level(x: np.ndarray) -> float:
+        return float(10 * np.log10(np.mean(x.astype(np.float64) ** 2) + 1e-9))
+
+    out = bed[: len(voice) + RATE].astype(np.float64)
+    out *= 10 ** ((level(voice) + bed_db - level(out)) / 20)
+    out[RATE // 2 : RATE // 2 + len(voice)] += voice
+    return np.clip(out, -32768, 32767).astype(np.int16)
+
+
 def _onset(audio: np.ndarray, threshold_dbfs: float = -40.0) -> float:
     """Seconds to the first 10 ms whose RMS clears the threshold: the first word."""
     hop = RATE // 100

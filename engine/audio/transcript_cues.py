@@ -32,7 +32,7 @@ _HUMAN = [
     (r"\bwho (am i|do i have the pleasure)|\bwhat can i do for you\b", 2.0, "asks who's calling"),
     (r"\b(can|could|may) i (have|get|start with) (your|the)\b", 1.5, "asks the caller"),
     # a person checking the line is a question of its own ("Hello? Are you there?"), often
-    # with no name in it; IVRs that time out ask "are you *still* there", which this misses
+    # with no name in it; IVRs that time out ask "are you *still* there", left to the next
     (r"\b(are you there|can you hear me)\b", 2.0, "checks the caller is there"),
     # ...and half as much with "still": an IVR that times out asks it too, then its keypad
     # instruction follows and outweighs it

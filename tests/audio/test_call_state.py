@@ -7,6 +7,7 @@ import pytest
 
 from engine.audio.announcement_memory import AnnouncementMemory
 from engine.audio.call_state import DetectorSettings
+from engine.audio.corpus import voice_over
 from engine.audio.replay import replay, timed
 from engine.speech.stt import SttError
 from engine.speech.tts import synthesize
@@ -124,17 +125,6 @@ def test_a_misheard_window_of_a_recording_in_its_own_voice_is_no_one_cutting_in(
     assert res.first("human") is None, res.first("human").evidence
 
 
-def _over(voice: np.ndarray, bed: np.ndarray, bed_db: float) -> np.ndarray:
-    """``voice`` spoken over ``bed`` (music), the music ``bed_db`` below the voice's level."""
-    def level(x):
-        return 10 * np.log10(np.mean(x.astype(np.float64) ** 2) + 1e-9)
-
-    bed = bed[: len(voice) + 16000].astype(np.float64)
-    bed *= 10 ** ((level(voice) + bed_db - level(bed)) / 20)
-    bed[8000 : 8000 + len(voice)] += voice
-    return np.clip(bed, -32768, 32767).astype(np.int16)
-
-
 @pytest.mark.parametrize("bed_db", [-12, -24])
 def test_a_voice_over_a_music_bed_that_introduces_itself_is_no_person(
     music, prompts, line, whisper, bed_db
@@ -146,7 +136,7 @@ def test_a_voice_over_a_music_bed_that_introduces_itself_is_no_person(
                            "for you next.")  # fmt: skip
     person = synthesize("Hi, this is Dana, how can I help you?")
     before = [prompts("basic-pbx-ivr-main"), silence(2), music[: 16000 * 25],
-              _over(presenter, music[16000 * 25 :], bed_db), music[16000 * 40 : 16000 * 55],
+              voice_over(presenter, music[16000 * 25 :], bed_db), music[16000 * 40 : 16000 * 55],
               silence(0.6)]  # fmt: skip
     onset = sum(len(p) for p in before) / 16000
     res = replay(line(np.concatenate([*before, person, silence(4)])), timed(whisper))
@@ -170,7 +160,7 @@ def test_a_person_in_a_busy_room_is_still_heard_at_once(music, prompts, line, re
     onset = sum(len(p) for p in hold) / 16000
     times = []
     for room_db in (None, -25):
-        said = person if room_db is None else _over(person, room.astype(np.int16), room_db)
+        said = person if room_db is None else voice_over(person, room.astype(np.int16), room_db)
         res = replay(line(np.concatenate([*hold, said, silence(4)])), timed(whisper))
         human = res.first("human")
         assert human is not None and human.t >= onset, room_db
