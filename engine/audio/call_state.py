@@ -67,7 +67,8 @@ class DetectorSettings:
     music_under_held: float = 1.0
     music_under_frames: int = 5
     # ...or, before the gaps tell, the voice came straight out of music: its lead-in (the
-    # 0.3 s before it) held this many; silence, a room or a recording's last words ≈0
+    # 0.3 s before it, from its last silence on) held this many; a room or a recording's
+    # last words ≈0
     music_lead_held: float = 0.8
     liveness: LivenessSettings = dataclasses.field(default_factory=LivenessSettings)
 
@@ -355,8 +356,12 @@ class CallStateDetector:
             audio=[p for p, _ in pre],
             pre_frames=len(pre),
         )
-        lead = [f.held for _, f in pre if f.speech_prob < 0.5]
-        ep.lead_held = sum(lead) / len(lead) if lead else 0.0
+        # only what follows the lead-in's last silent frame: music that stopped before the
+        # voice (an agent's line opening as the hold ends) is no bed under it
+        lead = [f for _, f in pre if f.speech_prob < 0.5]
+        quiet = [k for k, f in enumerate(lead) if f.raw == Label.SILENCE]
+        lead = lead[quiet[-1] + 1 :] if quiet else lead
+        ep.lead_held = sum(f.held for f in lead) / len(lead) if lead else 0.0
         self._episode = ep
         return ep
 
