@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import hashlib
 import json
 import os
@@ -32,6 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from packet_loss import lose_packets  # noqa: E402
 from words_floor import call_floor  # noqa: E402
 
 from engine.audio.call_state import DetectorSettings  # noqa: E402
@@ -203,6 +205,17 @@ def window_confusion(call: CorpusCall, res: ReplayResult, win: int = 50) -> coll
     return conf
 
 
+def person_louder(call: CorpusCall, db: float) -> np.ndarray:
+    """``call``'s audio with its person ``db`` louder (line hiss and all, as a headset's
+    level would come through) and clipped as a line would."""
+    audio = call.audio.astype(np.float32)
+    for span in call.spans:
+        if span.cls == "human":
+            a, b = int(span.start * 16000), int(span.end * 16000)
+            audio[a:b] *= 10 ** (db / 20)
+    return np.clip(audio, -32768, 32767).astype(np.int16)
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -221,6 +234,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-stt", action="store_true", help="acoustics and turn-taking only")
     ap.add_argument("--no-voice", action="store_true", help="no voice-print cue")
     ap.add_argument("--new-voice-sim", type=float, help="voice prints: a new voice below this")
+    ap.add_argument("--loss", type=float, default=0.0, metavar="PCT",
+                    help="a lossy line: lose this percentage of 20 ms packets, then conceal")
+    ap.add_argument("--loss-burst", type=float, default=1.5, metavar="N",
+                    help="with --loss: packets lost in a row, on average")
+    ap.add_argument("--person-gain", type=float, default=0.0, metavar="DB",
+                    help="the person's span this much louder (a quiet headset: negative)")
     ap.add_argument("--json", type=Path, help="write per-call results here")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every call")
     ap.add_argument(
@@ -295,7 +314,15 @@ def main(argv: list[str] | None = None) -> int:
 
         phrase_s = len(cached_phrase(PHRASE)) / 16000
     wall0 = time.time()
+    packets = lost = 0
     for call in build_corpus(args.split, args.calls, (args.hold_min, args.hold_max), args.seed):
+        if args.person_gain and call.human_onset is not None:
+            call = dataclasses.replace(call, audio=person_louder(call, args.person_gain))
+        if args.loss:
+            seed = int(hashlib.sha1(call.id.encode()).hexdigest()[:8], 16) + args.seed
+            audio, n_lost = lose_packets(call.audio, args.loss / 100, seed, args.loss_burst)
+            call = dataclasses.replace(call, audio=audio)
+            packets, lost = packets + audio.size // 320, lost + n_lost
         far_end = (
             simulated_far_end(call, args.yield_share, args.owd, args.silent_waiters)
             if args.liveness
@@ -367,6 +394,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"corpus: split={args.split} calls={n} seed={args.seed} hold={hold_s / 3600:.2f} h "
           f"audio={audio_s / 3600:.2f} h "
           f"stt={'off' if args.no_stt else 'whisper tiny.en'}")  # fmt: skip
+    if args.loss:
+        print(f"lossy line: {lost} of {packets} packets lost ({100 * lost / max(packets, 1):.1f}%, "
+              f"bursts of {args.loss_burst:g} on average), concealed")
     print("window accuracy (1 s windows, truth → share predicted right):")
     for cls in CLASSES:
         total = sum(v for (t, _), v in conf.items() if t == cls)

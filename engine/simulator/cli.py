@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 HOLD_SECONDS_ENV = "HOLDSLAYER_SIM_HOLD_SECONDS"
+PACKET_LOSS_ENV = "HOLDSLAYER_SIM_PACKET_LOSS"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -36,6 +37,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--hold-seconds", type=float, default=None,
                    help=f"fixed hold duration for every hold node (env {HOLD_SECONDS_ENV})")
     p.add_argument("--seed", type=int, help="seed for random hold durations (reproducible runs)")
+    p.add_argument("--packet-loss", type=int, default=None, metavar="PCT",
+                   help="drop this percentage (0-50) of the RTP packets we send, at random: a "
+                   f"bad line, concealed by the caller's own jitter buffer (env {PACKET_LOSS_ENV})")
     p.add_argument("--record-dir", type=Path, help="record what the caller says to the agent")
     p.add_argument("--no-tcp", action="store_true", help="listen on UDP only")
     p.add_argument("--pj-log-level", type=int, default=0, help="pjsua2 log level to stderr")
@@ -82,6 +86,14 @@ def _run(args: argparse.Namespace, stop_requested: Callable[[], bool]) -> int:
             return _fail(f"{HOLD_SECONDS_ENV} must be a number of seconds", 2)
     if hold is not None and hold < 0:
         return _fail("--hold-seconds must be >= 0", 2)
+    loss = args.packet_loss
+    if loss is None and os.environ.get(PACKET_LOSS_ENV):
+        try:
+            loss = int(os.environ[PACKET_LOSS_ENV])
+        except ValueError:
+            return _fail(f"{PACKET_LOSS_ENV} must be a whole percentage", 2)
+    if loss is not None and not 0 <= loss <= 50:
+        return _fail("--packet-loss must be a percentage from 0 to 50", 2)
     if args.max_calls is not None and args.max_calls < 1:
         return _fail("--max-calls must be >= 1", 2)
 
@@ -106,7 +118,7 @@ def _run(args: argparse.Namespace, stop_requested: Callable[[], bool]) -> int:
     opts = SimulatorOptions(
         host=args.host, port=args.port, max_calls=args.max_calls, hold_seconds=hold,
         seed=args.seed, record_dir=args.record_dir, tcp=not args.no_tcp,
-        pj_log_level=args.pj_log_level,
+        pj_log_level=args.pj_log_level, packet_loss_pct=loss or 0,
     )
     agent = SimulatorAgent(company, renderer.render, log, opts)
     try:
@@ -115,7 +127,8 @@ def _run(args: argparse.Namespace, stop_requested: Callable[[], bool]) -> int:
         except SimulatorStartError as exc:
             return _fail(str(exc), 1)
         log.write("listening", port=port, uri=agent.uri, company=company.name,
-                  source=str(company.source), hold_seconds=hold, seed=args.seed)
+                  source=str(company.source), hold_seconds=hold, seed=args.seed,
+                  packet_loss_pct=loss or 0)
         ready = {
             "event": "ready", "port": port, "uri": agent.uri, "company": company.name,
             "slug": company.slug,

@@ -57,6 +57,7 @@ class SimulatorOptions:
     record_dir: Path | None = None
     tcp: bool = True
     pj_log_level: int = 0
+    packet_loss_pct: int = 0  # RTP packets we send and drop at random (a lossy line)
 
 
 def _pj_reason(exc: pj.Error) -> str:
@@ -336,6 +337,7 @@ class SimulatorAgent:
             cfg.uaConfig.userAgent = f"HoldSlayer-Simulator ({self.company.name})"
             cfg.medConfig.noVad = True
             cfg.medConfig.ecTailLen = 0
+            cfg.medConfig.txDropPct = self.opts.packet_loss_pct
             cfg.logConfig.level = self.opts.pj_log_level
             cfg.logConfig.consoleLevel = self.opts.pj_log_level
             ep.libInit(cfg)

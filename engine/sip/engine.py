@@ -106,6 +106,7 @@ class CallLeg:
     end_reason: str | None = None
     bridged: set[str] = dataclasses.field(default_factory=set)
     rx_pkts: int = -1
+    rx_lost: int = 0  # RTP packets the far end sent that never came (RTCP's count)
     rx_changed_at: float = dataclasses.field(default_factory=time.monotonic)
     notified_ringing: bool = False
     notified_early: bool = False
@@ -796,8 +797,11 @@ class SipEngine:
         duration = round(time.time() - leg.answered_at, 3) if leg.answered_at else 0.0
         if failed:
             self.bus.emit(EventType.CALL_FAILED, leg.call_id, reason=reason, sip_code=code)
+        got, lost = max(leg.rx_pkts, 0), leg.rx_lost
+        loss_pct = round(100 * lost / (got + lost), 1) if got + lost else 0.0
         self.bus.emit(EventType.CALL_ENDED, leg.call_id, reason=reason, sip_code=code,
-                      duration=duration, answered=leg.answered_at is not None)
+                      duration=duration, answered=leg.answered_at is not None,
+                      rx_packets=got, rx_lost=lost, rx_loss_pct=loss_pct)
         self._later(0.0, lambda: self._cleanup(leg))
 
     def _cleanup(self, leg: CallLeg) -> None:
@@ -928,7 +932,8 @@ class SipEngine:
             if leg.ended or leg.state != "answered" or leg.pj_call is None or leg.audio is None:
                 continue
             try:
-                pkts = int(leg.pj_call.getStreamStat(0).rtcp.rxStat.pkt)
+                rx = leg.pj_call.getStreamStat(0).rtcp.rxStat
+                pkts, leg.rx_lost = int(rx.pkt), int(rx.loss)
             except pj.Error:
                 continue
             if pkts != leg.rx_pkts:

@@ -53,3 +53,15 @@ def test_hold_seconds_from_environment(tmp_path: Path, monkeypatch) -> None:
         proc.terminate()
         proc.wait(15)
     assert json.loads(log.read_text().splitlines()[0])["hold_seconds"] == 2.5
+
+
+@pytest.mark.parametrize("flag, env", [(("--packet-loss", "60"), None), ((), "lots")])
+def test_a_packet_loss_outside_0_to_50_is_refused_before_listening(
+    monkeypatch, flag: tuple[str, ...], env: str | None
+) -> None:
+    if env is not None:
+        monkeypatch.setenv("HOLDSLAYER_SIM_PACKET_LOSS", env)
+    done = subprocess.run(simulator_cmd("--company", "telco", *flag), capture_output=True,
+                          text=True, timeout=60, cwd=REPO)  # fmt: skip
+    assert done.returncode == 2 and done.stdout == ""
+    assert ("from 0 to 50" if flag else "HOLDSLAYER_SIM_PACKET_LOSS") in done.stderr
