@@ -97,7 +97,12 @@ class FrameClassifier:
                 self._silero.reset()
                 self._quiet_windows = 0
 
-        voiced = self._webrtc.is_speech(frame.tobytes(), RATE)
+        # webrtcvad adapts its noise floor to what it is fed: after 100 ms of digital silence
+        # (a jitter buffer's hole on a lossy line, a concealment fading out, a trunk's
+        # silence suppression) it calls plain line hiss "speech" for seconds, and a person
+        # who stopped to wait for us never seemed to stop. Frames that far under the
+        # silence level carry no voice anyway, so it never hears them.
+        voiced = rms > self.s.silence_dbfs - 10 and self._webrtc.is_speech(frame.tobytes(), RATE)
 
         self._history = np.concatenate([self._history[FRAME:], x])
         power = np.abs(np.fft.rfft(self._history * self._hann)) ** 2

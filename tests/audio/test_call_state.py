@@ -467,6 +467,29 @@ def test_real_person_reading_after_hold_is_detected_by_turn_taking(
     assert human.evidence["rule"].startswith("spoke, then waited")
 
 
+def test_a_person_who_waits_is_heard_though_a_lossy_line_drops_out_in_the_pause(
+    music, read_speech, whisper
+):
+    """A lossy line's jitter buffer fills a burst of lost packets with a guess that fades to
+    digital silence. That hole, 0.1 s in the pause after a reader stops, must not hide the
+    quiet that follows: the hiss after it is no voice, so the turn-taking wait still ends."""
+    audio_read, _ = read_speech[1]
+    rng = np.random.default_rng(5)
+    times = []
+    audio = np.concatenate([music[: 16000 * 40], silence(0.8), audio_read, silence(5)])
+    hiss = rng.normal(0, 32768 * 10**(-52 / 20), audio.size)  # a noisy line, -52 dBFS
+    stops = audio.size - 5 * 16000
+    for hole in (False, True):
+        line = np.clip(audio + hiss, -32768, 32767).astype(np.int16)
+        if hole:
+            line[stops + int(0.3 * 16000) : stops + int(0.4 * 16000)] = 0
+        human = replay(line, timed(whisper)).first("human")
+        assert human is not None and human.t >= 40.8, hole
+        assert human.evidence["rule"].startswith("spoke, then waited"), human.evidence
+        times.append(human.t)
+    assert times[1] <= times[0] + 0.3, times
+
+
 @pytest.mark.parametrize("heard", ["", "Thank you.", "you"])
 def test_a_sound_whisper_finds_no_words_in_is_no_person_waiting(music, line, read_speech,
                                                                 heard):
