@@ -69,8 +69,8 @@ def main() -> None:
                            f"{human.evidence['music_under']}, colour "
                            f"{human.evidence['music_like_db']} dB)" if human else "no alarm")
                 words = turn.text[:40] if turn else ""
-                print(f"{kind:5} {name[:24]:24} {bed_db:4} dB  {verdict:70} held/gap, colour dB={cue}  "
-                      f"{words!r}", flush=True)  # fmt: skip
+                print(f"{kind:5} {name[:24]:24} {bed_db:4} dB  {verdict:70} "
+                      f"held/gap, colour dB={cue}  {words!r}", flush=True)  # fmt: skip
     for kind, hits in alarms.items():
         print(f"{kind} beds: {sum(hits)} false alarms of {len(hits)} probes")
 

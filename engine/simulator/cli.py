@@ -18,6 +18,7 @@ from pathlib import Path
 
 HOLD_SECONDS_ENV = "HOLDSLAYER_SIM_HOLD_SECONDS"
 PACKET_LOSS_ENV = "HOLDSLAYER_SIM_PACKET_LOSS"
+CODEC_ENV = "HOLDSLAYER_SIM_CODEC"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -41,6 +42,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="drop this percentage (0-50) of the RTP packets we send, at random: a "
                    f"bad line, concealed by the caller's own jitter buffer (env {PACKET_LOSS_ENV})")
     p.add_argument("--record-dir", type=Path, help="record what the caller says to the agent")
+    p.add_argument("--codec", default=None, metavar="NAME[,NAME]",
+                   help="speak only these audio codecs, the first preferred (e.g. PCMU, GSM, "
+                   f"iLBC, G722, speex/8000): a company behind a narrowband line (env {CODEC_ENV})")
     p.add_argument("--no-tcp", action="store_true", help="listen on UDP only")
     p.add_argument("--pj-log-level", type=int, default=0, help="pjsua2 log level to stderr")
     p.add_argument("--echo", action="store_true", help="also print the log lines on stderr")
@@ -119,6 +123,7 @@ def _run(args: argparse.Namespace, stop_requested: Callable[[], bool]) -> int:
         host=args.host, port=args.port, max_calls=args.max_calls, hold_seconds=hold,
         seed=args.seed, record_dir=args.record_dir, tcp=not args.no_tcp,
         pj_log_level=args.pj_log_level, packet_loss_pct=loss or 0,
+        codecs=tuple(c for c in (args.codec or os.environ.get(CODEC_ENV, "")).split(",") if c),
     )
     agent = SimulatorAgent(company, renderer.render, log, opts)
     try:
@@ -126,9 +131,11 @@ def _run(args: argparse.Namespace, stop_requested: Callable[[], bool]) -> int:
             port = agent.start()
         except SimulatorStartError as exc:
             return _fail(str(exc), 1)
+        except ValueError as exc:  # a codec this build does not have
+            return _fail(str(exc), 2)
         log.write("listening", port=port, uri=agent.uri, company=company.name,
                   source=str(company.source), hold_seconds=hold, seed=args.seed,
-                  packet_loss_pct=loss or 0)
+                  packet_loss_pct=loss or 0, codecs=list(opts.codecs))
         ready = {
             "event": "ready", "port": port, "uri": agent.uri, "company": company.name,
             "slug": company.slug,

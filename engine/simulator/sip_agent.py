@@ -32,6 +32,7 @@ from engine.simulator.ground_truth import GroundTruthLog
 from engine.simulator.inband_dtmf import InbandDtmfDetector
 from engine.simulator.prompts import Prompt, RenderedPrompt
 from engine.simulator.speech_input import SpeechInput
+from engine.sip.codecs import offer_only
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class SimulatorOptions:
     tcp: bool = True
     pj_log_level: int = 0
     packet_loss_pct: int = 0  # RTP packets we send and drop at random (a lossy line)
+    codecs: tuple[str, ...] = ()  # speak only these codecs, first preferred (empty: all)
 
 
 def _pj_reason(exc: pj.Error) -> str:
@@ -342,6 +344,8 @@ class SimulatorAgent:
             cfg.logConfig.consoleLevel = self.opts.pj_log_level
             ep.libInit(cfg)
             ep.audDevManager().setNullDev()
+            if self.opts.codecs:
+                offer_only(ep, self.opts.codecs)  # ValueError: a codec this build lacks
             tcfg = pj.TransportConfig()
             tcfg.port = self.opts.port
             tcfg.boundAddress = self.opts.host

@@ -107,6 +107,7 @@ class CallLeg:
     bridged: set[str] = dataclasses.field(default_factory=set)
     rx_pkts: int = -1
     rx_lost: int = 0  # RTP packets the far end sent that never came (RTCP's count)
+    codec: str = ""  # the negotiated audio codec, "PCMU/8000"
     rx_changed_at: float = dataclasses.field(default_factory=time.monotonic)
     notified_ringing: bool = False
     notified_early: bool = False
@@ -801,7 +802,7 @@ class SipEngine:
         loss_pct = round(100 * lost / (got + lost), 1) if got + lost else 0.0
         self.bus.emit(EventType.CALL_ENDED, leg.call_id, reason=reason, sip_code=code,
                       duration=duration, answered=leg.answered_at is not None,
-                      rx_packets=got, rx_lost=lost, rx_loss_pct=loss_pct)
+                      rx_packets=got, rx_lost=lost, rx_loss_pct=loss_pct, codec=leg.codec)
         self._later(0.0, lambda: self._cleanup(leg))
 
     def _cleanup(self, leg: CallLeg) -> None:
@@ -834,8 +835,9 @@ class SipEngine:
                 audio = leg.pj_call.getAudioMedia(mi.index)
                 self._connect_media(leg, audio, int(mi.audioConfSlot))
                 with contextlib.suppress(pj.Error):
-                    proto = int(leg.pj_call.getStreamInfo(mi.index).proto)
-                    leg.media_proto = _MEDIA_PROTO.get(proto, str(proto))
+                    si = leg.pj_call.getStreamInfo(mi.index)
+                    leg.media_proto = _MEDIA_PROTO.get(int(si.proto), str(si.proto))
+                    leg.codec = f"{si.codecName}/{si.codecClockRate}"
                     self._snapshot(leg)
                 break
         if ci.state == pj.PJSIP_INV_STATE_EARLY and leg.direction == "outbound":

@@ -29,9 +29,9 @@ ANSWER_PEER = Path(__file__).resolve().parents[1] / "sip" / "answer_peer.py"
 
 
 def _call(tmp_path: Path, company: str, digits: str, hold_s: float, max_s: float,
-          how: tuple[str, ...] = (), loss_pct: int = 0):
+          how: tuple[str, ...] = (), loss_pct: int = 0, codec: str = ""):
     env = {**os.environ, "HOLDSLAYER_DATA_DIR": str(tmp_path / "data"),
-           "HOLDSLAYER_SIM_PACKET_LOSS": str(loss_pct)}  # fmt: skip
+           "HOLDSLAYER_SIM_PACKET_LOSS": str(loss_pct), "HOLDSLAYER_SIM_CODEC": codec}  # fmt: skip
     r = subprocess.run(
         [sys.executable, "-m", "engine.cli", "call", f"demo:{company}",
          *(how or ("--digits", digits)),
@@ -46,20 +46,24 @@ def _call(tmp_path: Path, company: str, digits: str, hold_s: float, max_s: float
 
 
 @pytest.mark.parametrize(
-    "company, digits, max_s, loss_pct",
-    [("telco", "1", 34.0, 0), ("airline", "1,,1", 55.0, 0), ("telco", "1", 34.0, 10)],
-    ids=["telco", "airline", "telco-lossy-line"],
-)
+    "company, digits, max_s, loss_pct, codec",
+    [("telco", "1", 34.0, 0, ""), ("airline", "1,,1", 55.0, 0, ""),
+     ("telco", "1", 34.0, 10, ""), ("telco", "1", 34.0, 0, "GSM")],
+    ids=["telco", "airline", "telco-lossy-line", "telco-gsm"],
+)  # fmt: skip
 def test_hold_then_the_person_is_heard_after_they_start_talking(
-    tmp_path: Path, company: str, digits: str, max_s: float, loss_pct: int
+    tmp_path: Path, company: str, digits: str, max_s: float, loss_pct: int, codec: str
 ) -> None:
     """Also on a bad line: the simulator drops a tenth of its RTP packets and our jitter
-    buffer conceals the holes, which blurs the repeats' fingerprints and Whisper's words."""
-    r, events, log = _call(tmp_path, company, digits, hold_s=15, max_s=max_s, loss_pct=loss_pct)
+    buffer conceals the holes, which blurs the repeats' fingerprints and Whisper's words; and
+    behind a mobile leg's GSM codec (8 kHz, 13 kbit/s) instead of the wideband default."""
+    r, events, log = _call(tmp_path, company, digits, hold_s=15, max_s=max_s, loss_pct=loss_pct,
+                           codec=codec)  # fmt: skip
     assert r.returncode == 0, r.stderr[-2000:]
     (ended,) = [e["data"] for e in events if e["event"] == "CALL_ENDED"]
     assert ended["rx_packets"] > 1000
     assert loss_pct / 2 <= ended["rx_loss_pct"] <= loss_pct * 2 + 0.5, ended  # as RTCP counts
+    assert ended["codec"].startswith(codec or "speex/16000"), ended
     hold_node = next(e for e in log if e["event"] == "node" and e["kind"] == "hold")
     agent = next(e for e in log if e["event"] == "agent_speaking")
     first_word = agent["t"] + agent.get("voice_after", 0.0)

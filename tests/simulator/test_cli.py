@@ -65,3 +65,11 @@ def test_a_packet_loss_outside_0_to_50_is_refused_before_listening(
                           text=True, timeout=60, cwd=REPO)  # fmt: skip
     assert done.returncode == 2 and done.stdout == ""
     assert ("from 0 to 50" if flag else "HOLDSLAYER_SIM_PACKET_LOSS") in done.stderr
+
+
+def test_a_codec_the_build_lacks_is_refused_with_those_it_has() -> None:
+    done = subprocess.run(simulator_cmd("--company", "telco", "--codec", "G729"),
+                          capture_output=True, text=True, timeout=60, cwd=REPO)  # fmt: skip
+    assert done.returncode == 2 and done.stdout == ""
+    assert "no audio codec 'G729'" in done.stderr and "PCMU/8000" in done.stderr
+    assert "Traceback" not in done.stderr
