@@ -79,6 +79,9 @@ class SipSettings(Section):
     dtmf_spacing: float = Field(0.3, ge=0.05, le=5.0)
     dtmf_pause: float = Field(1.0, ge=0.1, le=10.0)
     rtp_timeout: float = Field(10.0, ge=1.0, le=600.0)
+    codecs: list[str] = Field(default_factory=list, description="audio codecs to offer, the "
+                              "first preferred, e.g. [\"PCMA\", \"PCMU\"] for a trunk that "
+                              "wants A-law; empty: every codec of the build")
     register_timeout: float = Field(10.0, ge=1.0, le=120.0)
 
     @field_validator("registrar", "outbound_proxy")

@@ -34,6 +34,7 @@ from engine.config import SipSettings
 from engine.events import Event, EventBus, EventType
 from engine.sip import commands as cmds
 from engine.sip.audio_tap import AudioTap
+from engine.sip.codecs import offer_only
 from engine.sip.dtmf import DtmfMethod, plan_digits, tone
 from engine.sip.pj_objects import (
     PcmSource,
@@ -387,6 +388,11 @@ class SipEngine:
         cfg.logConfig.msgLogging = 1 if level >= 4 else 0
         ep.libInit(cfg)
         ep.audDevManager().setNullDev()
+        if s.codecs:
+            try:
+                offer_only(ep, s.codecs)
+            except ValueError as exc:
+                raise ValueError(f"[sip] codecs: {exc}") from None
         tid = self._create_transport(s.transport, s.bind_port)
         self.local_port = int(ep.transportGetInfo(tid).localName.rsplit(":", 1)[1])
         ep.libStart()

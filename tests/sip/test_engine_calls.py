@@ -11,8 +11,9 @@ import time
 import numpy as np
 import pytest
 
+from engine.config import SipSettings
 from engine.events import EventBus, EventType
-from engine.sip.engine import SipEngine
+from engine.sip.engine import SipEngine, SipError
 
 from .conftest import wait_event
 
@@ -158,3 +159,26 @@ def test_a_fifth_simultaneous_call_is_refused_clearly(engine: SipEngine, bus: Ev
     time.sleep(0.5)
     fifth = engine.dial(f"sip:x@127.0.0.1:{peers[0].port}")  # room again
     wait_event(events, EventType.CALL_ANSWERED, fifth)
+
+
+def test_the_codecs_configured_are_the_only_ones_offered(bus: EventBus, answer_peer) -> None:
+    """A trunk that wants A-law gets A-law (the far end would take wideband speex first),
+    and the call's end says so."""
+    peer = answer_peer(440)
+    events = bus.subscribe_queue()
+    engine = SipEngine(bus, SipSettings(codecs=["pcma"])).start()
+    try:
+        call = engine.dial(f"sip:company@127.0.0.1:{peer.port}")
+        sub = engine.tap(call, "remote").subscribe()
+        wait_event(events, EventType.CALL_ANSWERED, call)
+        frames = collect(sub, 1.5)
+        assert abs(dominant_hz(frames[-25:]) - 440) < 15
+        engine.hangup(call).result(5)
+        assert wait_event(events, EventType.CALL_ENDED, call).data["codec"] == "PCMA/8000"
+    finally:
+        engine.stop()
+
+
+def test_a_codec_the_build_lacks_stops_the_engine_with_those_it_has(bus: EventBus) -> None:
+    with pytest.raises(SipError, match=r"\[sip\] codecs: no audio codec 'G729'.*PCMU/8000"):
+        SipEngine(bus, SipSettings(codecs=["PCMU", "G729"])).start()
