@@ -15,6 +15,9 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 HOLD_SECONDS_ENV = "HOLDSLAYER_SIM_HOLD_SECONDS"
 PACKET_LOSS_ENV = "HOLDSLAYER_SIM_PACKET_LOSS"
@@ -51,6 +54,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _option(value: T | None, env: str, parse: Callable[[str], T], must_be: str) -> T | None:
+    """The flag's value, else the environment's (ValueError saying what it must be)."""
+    if value is not None or not os.environ.get(env):
+        return value
+    try:
+        return parse(os.environ[env])
+    except ValueError:
+        raise ValueError(f"{env} must be {must_be}") from None
+
+
 def _fail(msg: str, code: int) -> int:
     print(f"holdslayer simulate: error: {msg}", file=sys.stderr, flush=True)
     return code
@@ -82,20 +95,13 @@ def _run(args: argparse.Namespace, stop_requested: Callable[[], bool]) -> int:
     except CompanyError as exc:
         return _fail(str(exc), 2)
 
-    hold = args.hold_seconds
-    if hold is None and os.environ.get(HOLD_SECONDS_ENV):
-        try:
-            hold = float(os.environ[HOLD_SECONDS_ENV])
-        except ValueError:
-            return _fail(f"{HOLD_SECONDS_ENV} must be a number of seconds", 2)
+    try:
+        hold = _option(args.hold_seconds, HOLD_SECONDS_ENV, float, "a number of seconds")
+        loss = _option(args.packet_loss, PACKET_LOSS_ENV, int, "a whole percentage")
+    except ValueError as exc:
+        return _fail(str(exc), 2)
     if hold is not None and hold < 0:
         return _fail("--hold-seconds must be >= 0", 2)
-    loss = args.packet_loss
-    if loss is None and os.environ.get(PACKET_LOSS_ENV):
-        try:
-            loss = int(os.environ[PACKET_LOSS_ENV])
-        except ValueError:
-            return _fail(f"{PACKET_LOSS_ENV} must be a whole percentage", 2)
     if loss is not None and not 0 <= loss <= 50:
         return _fail("--packet-loss must be a percentage from 0 to 50", 2)
     if args.max_calls is not None and args.max_calls < 1:
@@ -123,7 +129,7 @@ def _run(args: argparse.Namespace, stop_requested: Callable[[], bool]) -> int:
         host=args.host, port=args.port, max_calls=args.max_calls, hold_seconds=hold,
         seed=args.seed, record_dir=args.record_dir, tcp=not args.no_tcp,
         pj_log_level=args.pj_log_level, packet_loss_pct=loss or 0,
-        codecs=tuple(c for c in (args.codec or os.environ.get(CODEC_ENV, "")).split(",") if c),
+        codecs=tuple(c for c in (_option(args.codec, CODEC_ENV, str, "") or "").split(",") if c),
     )
     agent = SimulatorAgent(company, renderer.render, log, opts)
     try:
