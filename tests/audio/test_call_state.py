@@ -500,6 +500,25 @@ def test_a_person_who_waits_is_heard_though_a_lossy_line_drops_out_in_the_pause(
     assert times[1] <= times[0] + 0.3, times
 
 
+def test_a_soft_spoken_person_on_a_quiet_line_is_heard(music, whisper):
+    """A person far from their headset's microphone: speech 46 dB under full scale, its
+    softer syllables under the -50 dBFS that means silence on a noisy line. On a quiet line
+    (hiss at -80 dBFS) that is still 30 dB of voice; it must not break up into nothing."""
+    from engine.audio.g711 import ulaw_roundtrip
+    from engine.audio.resample import resample
+    from engine.speech.tts import FliteTTS
+
+    person = FliteTTS("kal16").synthesize("Hello? Are you there?", 16000).astype(np.float64)
+    loud = person[np.abs(person) > 0.1 * np.abs(person).max()]
+    person *= 32768 * 10 ** (-46 / 20) / np.sqrt(np.mean(loud**2))
+    audio = np.concatenate([music[: 16000 * 40] * 0.5, silence(0.8), person, silence(5)])
+    hiss = np.random.default_rng(3).normal(0, 32768 * 10 ** (-80 / 20), audio.size)
+    pcm = np.clip(audio + hiss, -32768, 32767).astype(np.int16)
+    line = resample(ulaw_roundtrip(resample(pcm, 16000, 8000)), 8000, 16000)
+    human = replay(line, timed(whisper)).first("human")
+    assert human is not None and 40.8 <= human.t <= 40.8 + 3.0, human and human.evidence
+
+
 @pytest.mark.parametrize("heard", ["", "Thank you.", "you"])
 def test_a_sound_whisper_finds_no_words_in_is_no_person_waiting(music, line, read_speech,
                                                                 heard):
