@@ -348,8 +348,10 @@ class SipEngine:
         except BaseException as exc:  # report to start(), then leave
             self._start_error = exc if not isinstance(exc, pj.Error) else SipError(
                 pj_message(exc))
-            self._ready.set()
+            # the Endpoint is gone before start() raises: one per process, and the caller
+            # may start the next engine at once (a corrected config)
             self._destroy_pj()
+            self._ready.set()
             return
         self._ready.set()
         try:
