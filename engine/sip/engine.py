@@ -349,7 +349,10 @@ class SipEngine:
             self._start_error = exc if not isinstance(exc, pj.Error) else SipError(
                 pj_message(exc))
             # the Endpoint is gone before start() raises: one per process, and the caller
-            # may start the next engine at once (a corrected config)
+            # may start the next engine at once (a corrected config). The traceback's frames
+            # hold it too, and it is freed only once nothing does
+            self._start_error = self._start_error.with_traceback(None)
+            del exc
             self._destroy_pj()
             self._ready.set()
             return
