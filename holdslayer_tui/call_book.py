@@ -77,6 +77,10 @@ class CallView:
     listening: bool = False  # the call's audio plays on this computer's speaker
     handover: str = ""  # "", "waiting", "active"
     handover_target: str = ""  # the user's phone for this call ("" = settings / here)
+    line_grade: str = ""  # LINE_QUALITY's last grade: "", "good", "fair", "poor"
+    line_loss_pct: float = 0.0
+    line_jitter_ms: float = 0.0
+    codec: str = ""
 
     @property
     def live(self) -> bool:
@@ -189,6 +193,11 @@ class CallBook:
                     call.queue_position = int(d["position"])
                 if d.get("wait_minutes") is not None:
                     call.wait_minutes = float(d["wait_minutes"])
+            case EventType.LINE_QUALITY:
+                call.line_grade = str(d.get("grade") or "")
+                call.line_loss_pct = float(d.get("loss_pct") or 0.0)
+                call.line_jitter_ms = float(d.get("jitter_ms") or 0.0)
+                call.codec = str(d.get("codec") or call.codec)
             case EventType.CALLBACK_OFFER:
                 call.callback_key = str(d.get("key") or "?")
             case EventType.TRANSFER_STARTED:

@@ -36,6 +36,7 @@ from engine.sip import commands as cmds
 from engine.sip.audio_tap import AudioTap
 from engine.sip.codecs import offer_only
 from engine.sip.dtmf import DtmfMethod, plan_digits, tone
+from engine.sip.line_quality import LineQuality
 from engine.sip.pj_objects import (
     PcmSource,
     PjAccount,
@@ -109,6 +110,7 @@ class CallLeg:
     rx_pkts: int = -1
     rx_lost: int = 0  # RTP packets the far end sent that never came (RTCP's count)
     codec: str = ""  # the negotiated audio codec, "PCMU/8000"
+    quality: LineQuality = dataclasses.field(default_factory=LineQuality)
     rx_changed_at: float = dataclasses.field(default_factory=time.monotonic)
     notified_ringing: bool = False
     notified_early: bool = False
@@ -939,7 +941,8 @@ class SipEngine:
         self.bus.emit(EventType.REGISTRATION_STATE, "", **state)
 
     def _watchdog(self) -> None:
-        """End calls whose far end vanished without a BYE (no RTP for rtp_timeout seconds)."""
+        """End calls whose far end vanished without a BYE (no RTP for rtp_timeout seconds);
+        report each call's line quality (LINE_QUALITY) once a window."""
         now = time.monotonic()
         for leg in list(self._legs.values()):
             if leg.ended or leg.state != "answered" or leg.pj_call is None or leg.audio is None:
@@ -947,8 +950,12 @@ class SipEngine:
             try:
                 rx = leg.pj_call.getStreamStat(0).rtcp.rxStat
                 pkts, leg.rx_lost = int(rx.pkt), int(rx.loss)
+                jitter_ms = rx.jitterUsec.last / 1000
             except pj.Error:
                 continue
+            report = leg.quality.update(now, pkts, leg.rx_lost, jitter_ms)
+            if report is not None:
+                self.bus.emit(EventType.LINE_QUALITY, leg.call_id, codec=leg.codec, **report)
             if pkts != leg.rx_pkts:
                 leg.rx_pkts, leg.rx_changed_at = pkts, now
             elif now - leg.rx_changed_at >= self.settings.rtp_timeout:

@@ -28,6 +28,14 @@ DIGITS_HINT = "keys 0-9 * # are pressed on the call as you type them"
 METER_HZ = 30  # polls the snapshot; redraws only when a new level arrived (analyzer: 25 Hz)
 
 
+def line_trouble(call: CallView) -> str:
+    """What makes the line worse than good: '10.6% lost, 72 ms jitter'."""
+    why = [f"{call.line_loss_pct:g}% lost"] if call.line_loss_pct >= 1.0 else []
+    if call.line_jitter_ms >= 30.0:
+        why.append(f"{call.line_jitter_ms:.0f} ms jitter")
+    return ", ".join(why)
+
+
 def status_line(call: CallView, now: float) -> str:
     parts = [f"● {call.state_label}"]
     if call.state == PERSON:
@@ -46,9 +54,13 @@ def status_line(call: CallView, now: float) -> str:
         parts.append("kept warm")
     if call.listening:
         parts.append("listening")
+    if call.line_grade and call.live:
+        parts.append(f"line {call.line_grade}")
     line = "   ".join(parts)
     if call.state == PERSON and call.person_why:
         line += f"\nheard: {call.person_why}"
+    if call.line_grade == "poor" and call.live:
+        line += f"\npoor line ({line_trouble(call)}): words may be misheard; detection goes on"
     if call.end_reason and not call.live:
         line += f"\n{call.end_reason}"
     return line

@@ -64,6 +64,12 @@ def test_hold_then_the_person_is_heard_after_they_start_talking(
     assert ended["rx_packets"] > 1000
     assert loss_pct / 2 <= ended["rx_loss_pct"] <= loss_pct * 2 + 0.5, ended  # as RTCP counts
     assert ended["codec"].startswith(codec or "speex/16000"), ended
+    lines = [e["data"] for e in events if e["event"] == "LINE_QUALITY"]
+    assert len(lines) >= 3 and all(q["codec"] == ended["codec"] for q in lines), lines
+    if loss_pct:  # the live call says the line is poor, and why
+        assert sum(q["grade"] == "poor" and q["loss_pct"] >= 5 for q in lines) > len(lines) / 2
+    else:
+        assert all(q["loss_pct"] < 1.0 for q in lines) and "good" in {q["grade"] for q in lines}
     hold_node = next(e for e in log if e["event"] == "node" and e["kind"] == "hold")
     agent = next(e for e in log if e["event"] == "agent_speaking")
     first_word = agent["t"] + agent.get("voice_after", 0.0)

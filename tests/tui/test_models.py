@@ -46,6 +46,28 @@ def test_the_live_screen_says_why_it_is_a_person() -> None:
     assert "heard:" not in status_line(call, now=120)
 
 
+def test_the_live_screen_says_when_the_line_is_bad() -> None:
+    from holdslayer_tui.screens.live_call import status_line
+
+    book = CallBook()
+    book.apply(ev(EventType.CALL_STARTED, 100, target="demo:telco"))
+    call = book.apply(ev(EventType.CALL_ANSWERED, 101))
+    assert "line" not in status_line(call, now=102)  # nothing measured yet
+    good = dict(codec="PCMU/8000", loss_pct=0.2, jitter_ms=4.0, grade="good", window_s=5.0)
+    call = book.apply(ev(EventType.LINE_QUALITY, 106, **good))
+    assert "line good" in status_line(call, now=106) and "poor line" not in status_line(call, 106)
+    call = book.apply(ev(EventType.LINE_QUALITY, 111, **{**good, "loss_pct": 11.4,
+                                                           "jitter_ms": 72.0, "grade": "poor"}))
+    text = status_line(call, now=111)
+    assert "line poor" in text
+    assert "poor line (11.4% lost, 72 ms jitter): words may be misheard" in text
+    call = book.apply(ev(EventType.LINE_QUALITY, 116, **{**good, "loss_pct": 1.5, "grade": "fair"}))
+    text = status_line(call, now=116)  # a line that recovers says so
+    assert "line fair" in text and "poor line" not in text
+    call = book.apply(ev(EventType.CALL_ENDED, 120, reason="hung up by user"))
+    assert "line" not in status_line(call, now=121).split("\n")[0]
+
+
 def test_failed_call_keeps_its_reason() -> None:
     book = CallBook()
     book.apply(ev(EventType.CALL_STARTED, 1))

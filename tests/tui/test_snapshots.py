@@ -62,6 +62,18 @@ def test_live_call_person(snap_compare, fake_runtime) -> None:
     assert snap_compare(make_app(fake_runtime), run_before=run_before, terminal_size=SMALL)
 
 
+def test_live_call_on_a_poor_line(snap_compare, fake_runtime) -> None:
+    async def run_before(pilot) -> None:
+        await _live(pilot)
+        publish(fake_runtime, EventType.LINE_QUALITY, "call1", T0 + 80, codec="PCMU/8000",
+                loss_pct=10.6, jitter_ms=12.0, grade="poor", window_s=5.0, rx_packets=4000,
+                rx_lost=420)  # fmt: skip
+        await until(pilot, lambda: pilot.app.book.get("call1").line_grade == "poor")
+        await pilot.pause(0.2)
+
+    assert snap_compare(make_app(fake_runtime), run_before=run_before, terminal_size=SMALL)
+
+
 def test_calls_and_queue(snap_compare, fake_runtime) -> None:
     async def run_before(pilot) -> None:
         app = pilot.app
