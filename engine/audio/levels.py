@@ -7,6 +7,9 @@ import math
 import numpy as np
 
 FLOOR_DBFS = -96.0  # what digital silence reads as; int16 cannot go much lower
+# quieter than this is the line's silence, no sound anyone made (hiss, a far-off hum): the
+# classifier's silence level, and the detector's for gaps and quiet after a turn
+LINE_SILENCE_DBFS = -50.0
 
 
 def frame_levels(frame: np.ndarray) -> tuple[float, float]:
