@@ -90,6 +90,9 @@ def _print_call(call: dict[str, Any]) -> None:
         f"  menu {_dur(call['ivr_seconds'])}, hold {_dur(call['hold_seconds'])}, "
         f"total {_dur(call['total_seconds'])}, digits {call['digits'] or '-'}"
     )
+    if call.get("codec"):
+        loss = call.get("rx_loss_pct")
+        print(f"  line {call['codec']}" + (f", {loss:g}% of the audio lost" if loss else ""))
     for step in call["ivr_steps"]:
         print(f"  menu {step['node_id']}: {step['transcript']!r} -> {step['chosen']}")
     for chunk in call["transcript"]:

@@ -47,6 +47,9 @@ class Call(SQLModel, table=True):
     local_dow: int | None = None  # 0 = Monday, local time of started_at
     local_hour: int | None = None
     owner_pid: int | None = None  # process writing this call; a dead owner = interrupted
+    # the audio codec negotiated, "PCMU/8000" (a server default, as an upgraded file has)
+    codec: str = Field("", sa_column_kwargs={"server_default": ""})
+    rx_loss_pct: float | None = None  # share of the far end's RTP packets lost, whole call
 
 
 class IvrStep(SQLModel, table=True):

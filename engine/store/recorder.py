@@ -35,6 +35,13 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def _float(value: Any) -> float | None:
+    try:
+        return None if value is None or value == "" else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _str(value: Any) -> str:
     return "" if value is None else str(value)
 
@@ -189,6 +196,8 @@ class HistoryRecorder:
             hold_seconds=hold_seconds,
             ivr_seconds=ivr_seconds,
             total_seconds=max(0.0, at - call["started_at"]),
+            codec=_str(d.get("codec")),
+            rx_loss_pct=_float(d.get("rx_loss_pct")) if d.get("rx_packets") else None,
         )
         if outcome == m.OUTCOME_SUCCESS and call["digits"]:
             nodes = [st["node_id"] for st in call["ivr_steps"] if st["node_id"]]

@@ -11,6 +11,7 @@ History of the layout:
        digits, local day/hour and owner pid; ivr_steps gain options/reason; transcript
        chunks gain start/end; new tables recordings, companies, call_flows, notifications,
        and the full-text index call_search.
+  v3 — calls gain codec and rx_loss_pct (the line: why a transcript was garbled).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlmodel import SQLModel
 
 from engine.store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Indexes live here, not on the models, so an upgraded file gets exactly the same ones.
 INDEXES = (
@@ -132,7 +133,11 @@ def _v1_to_v2(conn: Connection) -> None:
     )
 
 
-UPGRADES: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
+def _v2_to_v3(conn: Connection) -> None:
+    _add_columns(conn, "calls", {"codec": "VARCHAR NOT NULL DEFAULT ''", "rx_loss_pct": "FLOAT"})
+
+
+UPGRADES: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def user_version(conn: Connection) -> int:

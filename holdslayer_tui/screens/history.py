@@ -149,6 +149,12 @@ def e(value: Any) -> str:
     return escape(str(value))
 
 
+def line_summary(call: dict[str, Any]) -> str:
+    """'PCMU/8000, 10.6% of the audio lost' (a lossy line garbles the transcript)."""
+    loss = call.get("rx_loss_pct")
+    return e(call["codec"]) + (f", {loss:g}% of the audio lost" if loss else "")
+
+
 def call_detail_text(call: dict[str, Any]) -> str:
     lines = [
         f"[b]{e(call.get('company') or call.get('target') or 'call')}[/b]"
@@ -162,6 +168,8 @@ def call_detail_text(call: dict[str, Any]) -> str:
         lines.append(f"ended: {e(call['cause'])}")
     if call.get("digits"):
         lines.append(f"digits pressed: {e(call['digits'])}")
+    if call.get("codec"):
+        lines.append(f"line: {line_summary(call)}")
     lines.append("")
     lines.append("[b]IVR path[/b]")
     steps = call.get("ivr_steps") or []

@@ -30,6 +30,7 @@ def seeded(db_path: Path) -> Path:
         a.record_call("Telco", "+18005550200", started_at=tuesday_10(4), outcome="failed",
                       total_duration=3, call_id="telco-0", cause="Busy Here")
         store.add_transcript_chunk("acme-1", tuesday_10(1) + 350, text_="this is Dana")
+        store.update_call("acme-1", codec="PCMU/8000", rx_loss_pct=10.6)
     return db_path
 
 
@@ -48,12 +49,15 @@ def test_history_json_filters(seeded: Path, capsys: pytest.CaptureFixture[str]) 
     assert [c["call_id"] for c in found] == ["acme-1"]
     one = json.loads(run(capsys, "history", "--json", "--call", "acme-1"))
     assert one["transcript"][0]["text"] == "this is Dana"
+    assert (one["codec"], one["rx_loss_pct"]) == ("PCMU/8000", 10.6)
 
 
 def test_history_text(seeded: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = run(capsys, "history")
     assert "Acme Bank" in out and "failed" in out and "5:00" in out
-    assert "this is Dana" in run(capsys, "history", "--call", "acme-1")
+    one = run(capsys, "history", "--call", "acme-1")
+    assert "this is Dana" in one and "line PCMU/8000, 10.6% of the audio lost" in one
+    assert "line " not in run(capsys, "history", "--call", "acme-0")  # not measured
     assert main(["history", "--call", "nope"]) == 1
 
 

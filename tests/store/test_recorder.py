@@ -46,7 +46,10 @@ def test_full_call_is_recorded(bus: EventBus, store: HistoryStore) -> None:
             ev(EventType.TRANSFER_STARTED, c, 633, target="sip:me@127.0.0.1"),
             ev(EventType.RECORDING_STOPPED, c, 700, path="/rec/call_1_mixed.wav", duration=698.0,
                file_size=22_336_044, kind="mixed"),
-            ev(EventType.CALL_ENDED, c, 700, reason="normal clearing", sip_code=200, duration=698),
+            ev(EventType.LINE_QUALITY, c, 695, codec="PCMU/8000", loss_pct=9.0, jitter_ms=8.0,
+               grade="poor", window_s=5.0, rx_packets=31_000, rx_lost=3_400),
+            ev(EventType.CALL_ENDED, c, 700, reason="normal clearing", sip_code=200, duration=698,
+               codec="PCMU/8000", rx_packets=31_250, rx_lost=3_472, rx_loss_pct=10.0),
         ])
     call = store.get_call(c)
     assert call is not None
@@ -66,6 +69,7 @@ def test_full_call_is_recorded(bus: EventBus, store: HistoryStore) -> None:
     assert [t["text"] for t in call["transcript"]] == ["your call is important", "this is Dana"]
     assert call["transcript"][0]["start"] == 399.0
     assert call["recordings"][0]["file_size"] == 22_336_044
+    assert call["codec"] == "PCMU/8000" and call["rx_loss_pct"] == 10.0  # why words were garbled
     flows = store.flows("Acme Bank")
     assert flows[0]["digits"] == "1 3" and flows[0]["nodes"] == ["main", "cards"]
     assert flows[0]["intent"] == "dispute a charge"

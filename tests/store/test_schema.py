@@ -104,6 +104,7 @@ def test_v1_file_upgrades_without_losing_rows(db_path: Path) -> None:
         assert old1["ivr_steps"][0]["transcript"] == "For billing press 2"
         assert old1["ivr_steps"][0]["options"] == []
         assert old1["transcript"][0]["text"] == "this is Dana how can I help"
+        assert old1["codec"] == "" and old1["rx_loss_pct"] is None  # v3: not measured then
         old3 = store.get_call("old-3")
         assert old3 is not None
         assert old3["outcome"] == "interrupted"

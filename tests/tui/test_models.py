@@ -68,6 +68,16 @@ def test_the_live_screen_says_when_the_line_is_bad() -> None:
     assert "line" not in status_line(call, now=121).split("\n")[0]
 
 
+def test_history_detail_shows_the_line_a_call_had() -> None:
+    from holdslayer_tui.screens.history import call_detail_text
+
+    call = {"company": "Telco", "outcome": "success", "codec": "GSM/8000", "rx_loss_pct": 10.6}
+    assert "line: GSM/8000, 10.6% of the audio lost" in call_detail_text(call)
+    assert "line: PCMU/8000\n" in call_detail_text({**call, "codec": "PCMU/8000",
+                                                    "rx_loss_pct": 0.0})  # fmt: skip
+    assert "line:" not in call_detail_text({**call, "codec": ""})  # an older call
+
+
 def test_failed_call_keeps_its_reason() -> None:
     book = CallBook()
     book.apply(ev(EventType.CALL_STARTED, 1))
