@@ -23,7 +23,7 @@ import numpy as np
 from engine.audio import transcript_cues
 from engine.audio.announcement_memory import MATCH_BER, AnnouncementMemory, Match
 from engine.audio.fingerprint import bit_error_rate
-from engine.audio.frame_classifier import FrameInfo, Label
+from engine.audio.frame_classifier import HELD_LAG, FrameInfo, Label
 from engine.audio.levels import LINE_SILENCE_DBFS, frame_levels
 from engine.audio.liveness import LivenessProbe, LivenessSettings
 from engine.audio.music_colour import Colour, MusicColour, distance_db
@@ -171,8 +171,11 @@ class Episode:
     followed: int = 0  # frames since the onset when a replay was last checked against memory
     off_script: int = 0  # checks in a row that heard something other than the recording
     replay_tail: bool = False  # split off a replay where it left its recording
-    gap_frames: int = 0  # frames between its words (silero < 0.5), from 0.2 s into the voice
+    # frames between its words (silero < 0.5), from 0.2 s into the voice, and 100 ms into a
+    # gap (held peaks are peaks 100 ms ago too: in a short gap that was the voice's spectrum)
+    gap_frames: int = 0
     gap_held: int = 0  # ...and the spectral peaks held through them (music under the voice)
+    gap_run: int = 0  # frames of the gap so far
     lead_held: float = 0.0  # held peaks per frame in the lead-in: music right up to the voice
     music_ref: np.ndarray | None = None  # the music's colour as the turn began
     bed: Colour = dataclasses.field(default_factory=Colour)  # the sound of lead-in and gaps
@@ -321,9 +324,11 @@ class CallStateDetector:
         if not ep.ended:
             ep.fp.append(info.fp)
             ep.audio.append(pcm)
+            ep.gap_run = ep.gap_run + 1 if info.speech_prob < 0.5 else 0
             if info.speech_prob < 0.5 and len(ep.fp) - ep.pre_frames > 10:
-                ep.gap_frames += 1
-                ep.gap_held += info.held
+                if ep.gap_run > HELD_LAG:
+                    ep.gap_frames += 1
+                    ep.gap_held += info.held
                 ep.bed_frames += 1
                 if info.rms_dbfs > self.s.silence_dbfs:
                     ep.bed.add(info.bands)
@@ -546,6 +551,7 @@ class CallStateDetector:
             voice_checks=1,
             split_from=ep.id,
             pre_frames=self._preroll.maxlen or 0,
+            music_ref=ep.music_ref,  # the music before the first voice plays on under both
         )
         age = (len(new.audio) - new.pre_frames) * 0.02
         new.partials_sent = max(0, sum(d <= age for d in self.s.partial_stt_at_s) - 1)
@@ -716,6 +722,11 @@ class CallStateDetector:
         if self.phase == "human" or ep.repeat is not None or self._episode is not ep:
             return []
         if cues.human >= self.s.human_text_score and cues.recorded == 0:
+            if cues.human < 2 * self.s.human_text_score and self._music_under(ep):
+                # as for any turn: a voice over a music bed is produced audio (on-hold
+                # messaging: "...important to us." "Hi, I'm Sam, and..."), unless its words
+                # are a person's twice over
+                return []
             if self.voices is not None:
                 # the window's newest 1.6 s: whoever cut in speaks at its end, and the
                 # recording they cut off may fill the rest

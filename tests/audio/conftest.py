@@ -31,6 +31,14 @@ def music() -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
+def hold_track():
+    """One of the Debian hold tracks by name: ``hold_track("the_simplicity")``."""
+    tracks = sources.hold_music()
+    _need(bool(tracks), "asterisk-moh-opsound-wav")
+    return lambda name: sources.load_wav(next(p for p in tracks if name in p.stem))
+
+
+@pytest.fixture(scope="session")
 def rock() -> np.ndarray:
     """A dense, distorted rock song with sung lyrics: a music bed that holds no clear notes."""
     _need(sources.SONGS_DIR.exists(), "fretsonfire-songs-muldjord")

@@ -158,6 +158,54 @@ def test_a_voice_over_a_music_bed_that_introduces_itself_is_no_person(
         assert ev["music_like_db"] <= s.music_colour_db  # ...but the song's colour
 
 
+@pytest.mark.parametrize("bed_db", [-12, -20])
+def test_a_lyric_over_held_notes_is_no_person_though_the_pauses_between_its_words_are_short(
+    hold_track, prompts, line, whisper, bed_db
+):
+    """Between sung words the pauses are shorter than the 100 ms a note must be held to count,
+    and 100 ms back the spectrum was the voice's: counted, those frames hid the notes (0 held
+    per gap frame, where the song's longer pauses hold 2.8-4.6), and "My name is Luka..." over
+    a soft tonal track raised HUMAN_DETECTED in 8 probes of 8. Only frames 100 ms into a pause
+    count now."""
+    from engine.speech.tts import PiperTTS
+
+    music = hold_track("the_simplicity")
+    lyric = PiperTTS(noise_scale=0.0, noise_w_scale=0.0).synthesize(
+        "My name is Luka. I live on the second floor. I live upstairs from you.", 16000)
+    audio = np.concatenate([prompts("basic-pbx-ivr-main"), silence(2), music[: 16000 * 25],
+                            voice_over(lyric, music[16000 * 25 :], bed_db),
+                            music[16000 * 45 : 16000 * 60]])  # fmt: skip
+    res = replay(line(audio), timed(whisper))
+    assert res.first("hold") is not None
+    assert res.first("human") is None, res.first("human").evidence
+    sung = [ep for ep in res.episodes if "floor" in ep.text.lower()]
+    assert sung and sung[0].evidence()["music_under"] >= DetectorSettings().music_under_held
+
+
+@pytest.mark.parametrize("pause_s", [0.0, 0.1])
+def test_a_lyric_straight_after_an_announcement_over_the_same_rock_is_no_person(
+    rock, prompts, line, whisper, pause_s
+):
+    """On-hold messaging: an announcement over the song, and its lyric ("My name is Luka...")
+    straight after it in another voice. The long turn's newest words, judged on their own,
+    were a person's cutting in (HUMAN_DETECTED); over a music bed they must be a person's twice
+    over, as for any turn."""
+    from engine.speech.tts import FliteTTS, PiperTTS
+
+    said = np.concatenate([
+        FliteTTS("slt").synthesize("Thank you for holding. Your call is important to us.", 16000),
+        silence(pause_s),
+        PiperTTS(noise_scale=0.0, noise_w_scale=0.0).synthesize(
+            "My name is Luka. I live on the second floor. I live upstairs from you.", 16000),
+    ])  # fmt: skip
+    audio = np.concatenate([prompts("basic-pbx-ivr-main"), silence(2), rock[: 16000 * 25],
+                            voice_over(said, rock[16000 * 25 :], -12),
+                            rock[16000 * 45 : 16000 * 60]])  # fmt: skip
+    res = replay(line(audio), timed(whisper))
+    assert res.first("hold") is not None
+    assert res.first("human") is None, res.first("human").evidence
+
+
 @pytest.mark.parametrize("gap_s", [0.06, 0.12])
 def test_a_person_who_speaks_the_instant_the_music_stops_is_heard_at_once(
     music, prompts, line, whisper, gap_s
