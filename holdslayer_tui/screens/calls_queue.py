@@ -62,6 +62,8 @@ class CallsScreen(HsScreen):
             note = call.end_reason if not call.live else (
                 "kept warm" if call.handover == "waiting" else
                 f"position {call.queue_position}" if call.queue_position else call.intent)
+            if call.live and call.line_grade == "poor":
+                note = "poor line" + (f" · {note}" if note else "")
             table.add_row(str(n), call.title, call.state_label,
                           clock(call.hold_seconds(now)) if call.hold_started_at or call.hold_total
                           else "—", clock(call.elapsed(now)), note[:40], key=f"call:{call.call_id}")

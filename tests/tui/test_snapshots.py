@@ -83,7 +83,10 @@ def test_calls_and_queue(snap_compare, fake_runtime) -> None:
         publish(fake_runtime, EventType.CALL_STARTED, "call2", T0 + 30, target="demo:telco",
                 company="Nimbus Mobile", intent="cancel plan")
         publish(fake_runtime, EventType.CALL_ANSWERED, "call2", T0 + 31)
-        await until(pilot, lambda: len(app.book.live()) == 2)
+        publish(fake_runtime, EventType.LINE_QUALITY, "call2", T0 + 36, codec="GSM/8000",
+                loss_pct=12.0, jitter_ms=9.0, grade="poor", window_s=5.0)
+        await until(pilot, lambda: len(app.book.live()) == 2
+                    and app.book.get("call2").line_grade == "poor")
         app.add_to_queue("demo:airline", "change my flight", "Skyward Air")
         app.add_to_queue("+1 800 555 0142", "refund", "")
         app.queue.toggle_pause(app.queue.entries[1].entry_id)
