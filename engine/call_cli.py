@@ -96,7 +96,22 @@ def _human(event: Event) -> str | None:
             return f"{action!r} pressed on the {d.get('source') or 'other'} notification"
         case EventType.ENGINE_ERROR | EventType.REGISTRATION_STATE:
             return str(d.get("message", ""))
+        case EventType.LINE_QUALITY:
+            return (f"line {d.get('grade')}: {d.get('loss_pct', 0):g}% lost, "
+                    f"{d.get('jitter_ms', 0):.0f} ms jitter ({d.get('codec') or '?'})")
     return None
+
+
+def _news(event: Event, grades: dict[str, str]) -> bool:
+    """Whether a human reader wants this event: LINE_QUALITY only when the grade changes
+    (it comes every 5 s)."""
+    if event.type != EventType.LINE_QUALITY:
+        return True
+    grade = str(event.data.get("grade"))
+    if grades.get(event.call_id) == grade:
+        return False
+    grades[event.call_id] = grade
+    return True
 
 
 def run_call(args: argparse.Namespace) -> int:
@@ -117,6 +132,7 @@ def run_call(args: argparse.Namespace) -> int:
     except (InvalidTarget, ValueError) as exc:
         return fail(str(exc))
     out_lock = threading.Lock()
+    grades: dict[str, str] = {}
 
     def show(event: Event) -> None:
         if args.json:
@@ -124,7 +140,7 @@ def run_call(args: argparse.Namespace) -> int:
                 return
             line = event.to_json()
         else:
-            line = _human(event)
+            line = _human(event) if _news(event, grades) else None
             if line is None:
                 return
             line = time.strftime("%H:%M:%S ", time.localtime(event.timestamp)) + line
