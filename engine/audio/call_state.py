@@ -37,6 +37,9 @@ class DetectorSettings:
     speech_end_s: float = 0.5  # a segment ends after this much non-speech
     episode_gap_s: float = 0.8  # segments closer than this (no music between) are one turn
     turn_wait_s: float = 1.2  # silence after a turn that says "a person waiting for you"
+    turn_min_speech_s: float = 0.4  # ...after this much speech
+    call_out_min_speech_s: float = 0.2  # ...or this much, of only "Hello?" (0.3 s)...
+    call_out_wait_s: float = 2.0  # ...then longer quiet: a prompt may pause after "Hello."
     repeat_check_frames: int = 40  # 0.8 s of speech to fingerprint against memory
     # partials are cheap (a 10 s encoder window, ≈0.12 s of CPU) so they come every 0.2 s
     # for 4 s, when a person's first words decide how soon the user hears about them (from
@@ -837,31 +840,41 @@ class CallStateDetector:
         wait_s = self.s.turn_wait_s
         if ep.voice_sim is not None and ep.voice_sim >= self.s.line_voice_sim:
             wait_s = self.s.line_voice_wait_s
+        # "Hello?" and nothing more is someone who picked up to a silent caller: too short
+        # a turn to count otherwise, and a single word
+        call_out = ep.text_final and transcript_cues.calls_out(ep.text)
+        if call_out:
+            wait_s = max(wait_s, self.s.call_out_wait_s)
         waited = (
             ep.ended
             and ep.quiet_after_s >= wait_s
             and ep.music_after_s < 0.3
-            and ep.speech_s >= 0.4
+            and ep.speech_s >= (self.s.call_out_min_speech_s if call_out
+                                else self.s.turn_min_speech_s)
         )
+        said = call_out or transcript_cues.says_something(ep.text)
         if waited and self.phase == "start" and self._new_voice(ep) and not (ep.split_from or bed):
             # before hold a speech menu waits for an answer too, but in the menu's voice (or
             # with a menu's words): a voice the line never played that spoke and waited is
             # someone who picked up straight away. Not one that took over from a prompt with
             # no pause: IVRs chain prompts in several voices ("One moment please." "Please
             # note our new business hours...")
-            if (cues is not None and ep.text_final and cues.recorded == 0
-                    and transcript_cues.says_something(ep.text)):
+            if cues is not None and ep.text_final and cues.recorded == 0 and said:
                 return self._declare(t, ep, "a new voice spoke, then waited", 0.75)
+        if (waited and self.phase == "start" and call_out and not self.memory.voices()
+                and cues is not None and cues.recorded == 0):
+            # the first voice on the line says "Hello?" and waits: a person answered (no
+            # menu opens with one word and waits)
+            return self._declare(t, ep, "answered with a hello, then waited", 0.8)
         if waited and self.phase == "hold":
             # the final transcript may still be on its way; a partial without a recording's
             # words is enough once the voice has stopped and no music came back
             # only on the final transcript: a partial is rough, and a recording's giveaway
             # words ("...assisting other customers") often come at its end
             # and words in it: Whisper's "" or "Thank you." on a burst of music is not a voice
-            if (cues is not None and ep.text_final and cues.recorded < 1.0
-                    and transcript_cues.says_something(ep.text)):
+            if cues is not None and ep.text_final and cues.recorded < 1.0 and said:
                 return self._declare(t, ep, "spoke, then waited for an answer", 0.8)
-            if self.stt_degraded:
+            if self.stt_degraded and ep.speech_s >= self.s.turn_min_speech_s:
                 return self._declare(t, ep, "spoke, then waited (no transcript: STT down)", 0.6)
         return None
 

@@ -285,6 +285,18 @@ def says_something(text: str) -> bool:
     return words not in _FILLER and len(words.split()) >= 2
 
 
+_CALL_OUT = {"hello", "hi", "hey"}
+_CALL_OUT_FILL = _CALL_OUT | {"there", "yes", "yeah", "uh", "um", "anyone", "anybody"}
+
+
+def calls_out(text: str) -> bool:
+    """Only a call into the line: "Hello?", "Hello? Hello?", "Hi there?". Someone who picked
+    up to a silent caller says that and waits; a recording does not stop after one word."""
+    words = normalise(text).split()
+    return bool(words) and len(words) <= 4 and set(words) <= _CALL_OUT_FILL \
+        and bool(set(words) & _CALL_OUT)
+
+
 # How a person's first words go on, where an announcement that also opens with "Hello" goes on
 # with "...and thank you for continuing to hold" or "...while you wait": the speaker asks the
 # caller something, says they are "speaking", "my name", or gives a name (not the company's).

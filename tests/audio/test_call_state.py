@@ -579,6 +579,49 @@ def test_a_sound_whisper_finds_no_words_in_is_no_person_waiting(music, line, rea
     assert res.first("human") is None, res.first("human").evidence
 
 
+@pytest.mark.parametrize("voice", ["piper", "flite"])
+def test_someone_who_only_says_hello_and_waits_is_heard(music, prompts, line, whisper, voice):
+    """Picking up to a silent caller, people say "Hello?" and wait: one word, 0.3 s of speech,
+    under what turn-taking needs (0.4 s, two words). Missed, they hang up a few seconds on."""
+    from engine.speech.tts import FliteTTS, PiperTTS
+
+    tts = PiperTTS(noise_scale=0.0, noise_w_scale=0.0) if voice == "piper" else FliteTTS("awb")
+    hello = tts.synthesize("Hello?", 16000)
+    before = [prompts("basic-pbx-ivr-main"), silence(1), music[: 16000 * 40], silence(0.6)]
+    onset = sum(len(p) for p in before) / 16000
+    res = replay(line(np.concatenate([*before, hello, silence(5)])), timed(whisper))
+    human = res.first("human")  # after 2 s of quiet: a prompt may pause after its "Hello."
+    assert human is not None and onset <= human.t <= onset + 3.5, human and human.evidence
+    assert human.evidence["rule"] == "spoke, then waited for an answer"
+
+
+@pytest.mark.parametrize("said", ["Hello?", "Yeah, hello?"])
+def test_someone_who_answers_the_call_with_a_hello_is_heard(line, whisper, said):
+    """A small firm answers the phone itself: the first voice on the line says "Hello?" and
+    waits. No menu opens with one word and then waits for us."""
+    from engine.audio.corpus import _ringback
+    from engine.speech.tts import PiperTTS
+
+    hello = PiperTTS(noise_scale=0.0, noise_w_scale=0.0).synthesize(said, 16000)
+    before = [_ringback(2), silence(0.7)]
+    onset = sum(len(p) for p in before) / 16000
+    res = replay(line(np.concatenate([*before, hello, silence(6)])), timed(whisper))
+    human = res.first("human")
+    assert human is not None and onset <= human.t <= onset + 3.5, human and human.evidence
+    assert human.evidence["rule"] == "answered with a hello, then waited"
+
+
+def test_a_menu_that_pauses_after_its_hello_is_no_person(prompts, line, whisper):
+    """An IVR that opens "Hello." and pauses a second and a half before its menu."""
+    from engine.speech.tts import PiperTTS
+
+    hello = PiperTTS(noise_scale=0.0, noise_w_scale=0.0).synthesize("Hello.", 16000)
+    audio = np.concatenate([silence(0.5), hello, silence(1.5), prompts("basic-pbx-ivr-main"),
+                            silence(3)])  # fmt: skip
+    res = replay(line(audio), timed(whisper))
+    assert res.first("human") is None, res.first("human").evidence
+
+
 def test_announcement_heard_on_an_earlier_call_is_vetoed_by_fingerprint(music, prompts, line):
     ann = prompts("queue-periodic-announce")
     # without memory, acoustics alone (no STT) take an announcement followed by silence

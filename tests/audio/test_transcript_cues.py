@@ -90,6 +90,15 @@ def test_whisper_filler_is_not_words(text: str, words: bool) -> None:
     assert transcript_cues.says_something(text) is words
 
 
+@pytest.mark.parametrize(("text", "call_out"), [
+    ("Hello?", True), ("Hello. Hello?", True), ("Yes, hello?", True), ("Hi there.", True),
+    ("Hello? Anyone there?", True), ("", False), ("Thank you.", False), ("Yes.", False),
+    ("Hello, and thank you for holding.", False), ("Hi, this is Dana.", False),
+])
+def test_a_bare_hello_is_a_call_into_the_line(text: str, call_out: bool) -> None:
+    assert transcript_cues.calls_out(text) is call_out
+
+
 @pytest.mark.parametrize("text", [
     "Hi, I'm Emma, Acme Bank's virtual assistant. How can I help you today?",
     "Hello, this is Max, your automated assistant. What can I do for you?",
