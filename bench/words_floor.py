@@ -75,7 +75,8 @@ def floor(words: list[Word], offset: float, s: DetectorSettings, on_hold: bool =
         if on_hold and cues.recorded == 0 and transcript_cues.opens_like_a_person(text):
             return Floor(t, f"a new voice's opening: {text!r}")
     text = "".join(w for w, _, _ in words).strip()
-    return Floor(end + s.speech_end_s + s.turn_wait_s, f"spoke, then waited: {text!r}")
+    wait = s.call_out_wait_s if transcript_cues.calls_out(text) else s.turn_wait_s
+    return Floor(end + s.speech_end_s + wait, f"spoke, then waited: {text!r}")
 
 
 def call_floor(call: CorpusCall, cache: MutableMapping[str, list], s: DetectorSettings

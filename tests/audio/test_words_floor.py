@@ -30,3 +30,9 @@ def test_words_with_no_cue_wait_for_the_turn_to_end(read_speech, whisper):
     got = floor(words, -0.5, S)
     assert got is not None and got.why.startswith("spoke, then waited")
     assert got.t == words[-1][2] - 0.5 + S.speech_end_s + S.turn_wait_s
+
+
+def test_a_lone_hello_waits_longer_than_a_turn():
+    words = [(" Hello?", 0.0, 0.45)]  # (word, start, end) as word_times gives them
+    got = floor(words, 0.0, S)
+    assert got is not None and got.t == 0.45 + S.speech_end_s + S.call_out_wait_s
