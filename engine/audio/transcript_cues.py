@@ -70,6 +70,9 @@ _RECORDED = [
     (r"\b(caller|calls?) (number|ahead|waiting)|\byou are (the )?(next|caller)|\bin (the )?queue"
      r"|\b(now )?(first|next) in line\b", 2.0, "queue position"),
     (r"\bone moment,? please\b", 1.0, "asks for a moment"),
+    # a callback offer's tail, when Whisper garbled its "press one now" on a lossy line
+    (r"\b(lose|keep|hold|retain|maintain|losing) (your|their) (place|spot|position)\b"
+     r"|\byour (place|spot|position) in (the )?(line|queue)\b", 2.0, "your place in line"),
     # speech menus and bots ask for an answer and wait, as a person does
     (r"\bin (just )?a (few|couple of) words\b|\byou can (also )?say\b|\bbriefly (tell|describe|"
      r"say|explain)|\b(tell|say) (me|us)\b.{0,40}\bbriefly\b|\bsay (yes|no|agent|representative"

@@ -58,6 +58,8 @@ def test_recordings_never_score_as_a_person(text):
         "Hello, thanks for waiting. A representative will answer shortly.",
         "Our hours of operation are Monday to Friday, nine to five.",
         "Good afternoon. We value your business, and you, our valued customer.",
+        "on pole, that's one now. You will not lose your place in line.",  # 10% packet loss
+        "Hi, you'll keep your spot in the queue.",
     ],
 )
 def test_a_friendly_announcement_still_reads_as_a_recording(text):
