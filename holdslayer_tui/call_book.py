@@ -80,7 +80,6 @@ class CallView:
     line_grade: str = ""  # LINE_QUALITY's last grade: "", "good", "fair", "poor"
     line_loss_pct: float = 0.0
     line_jitter_ms: float = 0.0
-    codec: str = ""
 
     @property
     def live(self) -> bool:
@@ -197,7 +196,6 @@ class CallBook:
                 call.line_grade = str(d.get("grade") or "")
                 call.line_loss_pct = float(d.get("loss_pct") or 0.0)
                 call.line_jitter_ms = float(d.get("jitter_ms") or 0.0)
-                call.codec = str(d.get("codec") or call.codec)
             case EventType.CALLBACK_OFFER:
                 call.callback_key = str(d.get("key") or "?")
             case EventType.TRANSFER_STARTED:

@@ -842,7 +842,7 @@ class CallStateDetector:
             wait_s = self.s.line_voice_wait_s
         # "Hello?" and nothing more is someone who picked up to a silent caller: too short
         # a turn to count otherwise, and a single word
-        call_out = ep.text_final and transcript_cues.calls_out(ep.text)
+        call_out = ep.ended and ep.text_final and transcript_cues.calls_out(ep.text)
         if call_out:
             wait_s = max(wait_s, self.s.call_out_wait_s)
         waited = (
@@ -852,7 +852,8 @@ class CallStateDetector:
             and ep.speech_s >= (self.s.call_out_min_speech_s if call_out
                                 else self.s.turn_min_speech_s)
         )
-        said = call_out or transcript_cues.says_something(ep.text)
+        # per frame: the words are read only once the turn has waited
+        said = waited and (call_out or transcript_cues.says_something(ep.text))
         if waited and self.phase == "start" and self._new_voice(ep) and not (ep.split_from or bed):
             # before hold a speech menu waits for an answer too, but in the menu's voice (or
             # with a menu's words): a voice the line never played that spoke and waited is

@@ -36,7 +36,7 @@ from engine.sip import commands as cmds
 from engine.sip.audio_tap import AudioTap
 from engine.sip.codecs import offer_only
 from engine.sip.dtmf import DtmfMethod, plan_digits, tone
-from engine.sip.line_quality import LineQuality
+from engine.sip.line_quality import LineQuality, loss_pct
 from engine.sip.pj_objects import (
     PcmSource,
     PjAccount,
@@ -812,10 +812,10 @@ class SipEngine:
         if failed:
             self.bus.emit(EventType.CALL_FAILED, leg.call_id, reason=reason, sip_code=code)
         got, lost = max(leg.rx_pkts, 0), leg.rx_lost
-        loss_pct = round(100 * lost / (got + lost), 1) if got + lost else 0.0
         self.bus.emit(EventType.CALL_ENDED, leg.call_id, reason=reason, sip_code=code,
                       duration=duration, answered=leg.answered_at is not None,
-                      rx_packets=got, rx_lost=lost, rx_loss_pct=loss_pct, codec=leg.codec)
+                      rx_packets=got, rx_lost=lost, rx_loss_pct=loss_pct(got, lost),
+                      codec=leg.codec)
         self._later(0.0, lambda: self._cleanup(leg))
 
     def _cleanup(self, leg: CallLeg) -> None:

@@ -18,7 +18,17 @@ MIN_PACKETS = 50  # a window with fewer (a paused stream) says nothing about the
 # understood at 3-5 %; past 5 % (or 60 ms of jitter, a buffer that must stretch) words go.
 FAIR_LOSS_PCT, POOR_LOSS_PCT = 1.0, 5.0
 FAIR_JITTER_MS, POOR_JITTER_MS = 30.0, 60.0
-GRADES = ("good", "fair", "poor")
+
+
+def loss_pct(got: int, missed: int) -> float:
+    """The share of packets lost, in percent to one decimal (0 when none were due)."""
+    return round(100 * missed / (got + missed), 1) if got + missed else 0.0
+
+
+def summary(codec: str, whole_call_loss_pct: float | None) -> str:
+    """'PCMU/8000, 10.6% of the audio lost': a past call's line, for history."""
+    lost = whole_call_loss_pct
+    return codec + (f", {lost:g}% of the audio lost" if lost else "")
 
 
 def grade(loss_pct: float, jitter_ms: float) -> str:
@@ -50,7 +60,7 @@ class LineQuality:
         self._since, self._pkts, self._lost = now, pkts, lost
         if got + missed < MIN_PACKETS:
             return None
-        loss_pct = round(100 * missed / (got + missed), 1)
+        lost_pct = loss_pct(got, missed)
         jitter_ms = round(max(jitter_ms, 0.0), 1)
-        return {"loss_pct": loss_pct, "jitter_ms": jitter_ms, "grade": grade(loss_pct, jitter_ms),
+        return {"loss_pct": lost_pct, "jitter_ms": jitter_ms, "grade": grade(lost_pct, jitter_ms),
                 "window_s": round(seconds, 1), "rx_packets": pkts, "rx_lost": lost}

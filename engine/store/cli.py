@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from engine.analytics import CallAnalytics
+from engine.sip.line_quality import summary
 from engine.store.database import HistoryStore
 from engine.store.paths import DB_ENV
 
@@ -91,8 +92,7 @@ def _print_call(call: dict[str, Any]) -> None:
         f"total {_dur(call['total_seconds'])}, digits {call['digits'] or '-'}"
     )
     if call.get("codec"):
-        loss = call.get("rx_loss_pct")
-        print(f"  line {call['codec']}" + (f", {loss:g}% of the audio lost" if loss else ""))
+        print(f"  line {summary(call['codec'], call.get('rx_loss_pct'))}")
     for step in call["ivr_steps"]:
         print(f"  menu {step['node_id']}: {step['transcript']!r} -> {step['chosen']}")
     for chunk in call["transcript"]:

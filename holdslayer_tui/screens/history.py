@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from engine.sip.line_quality import summary
 from holdslayer_tui.formatting import clock, cut, outcome, when
 from holdslayer_tui.screens.base import HsScreen
 
@@ -149,12 +150,6 @@ def e(value: Any) -> str:
     return escape(str(value))
 
 
-def line_summary(call: dict[str, Any]) -> str:
-    """'PCMU/8000, 10.6% of the audio lost' (a lossy line garbles the transcript)."""
-    loss = call.get("rx_loss_pct")
-    return e(call["codec"]) + (f", {loss:g}% of the audio lost" if loss else "")
-
-
 def call_detail_text(call: dict[str, Any]) -> str:
     lines = [
         f"[b]{e(call.get('company') or call.get('target') or 'call')}[/b]"
@@ -169,7 +164,7 @@ def call_detail_text(call: dict[str, Any]) -> str:
     if call.get("digits"):
         lines.append(f"digits pressed: {e(call['digits'])}")
     if call.get("codec"):
-        lines.append(f"line: {line_summary(call)}")
+        lines.append(f"line: {e(summary(call['codec'], call.get('rx_loss_pct')))}")
     lines.append("")
     lines.append("[b]IVR path[/b]")
     steps = call.get("ivr_steps") or []

@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Key
 from textual.widgets import Footer, Header, Input, Static
 
+from engine.sip.line_quality import FAIR_JITTER_MS, FAIR_LOSS_PCT
 from holdslayer_tui.call_book import PERSON, YOU_SAID, CallView
 from holdslayer_tui.formatting import clock
 from holdslayer_tui.messages import CallsChanged
@@ -30,8 +31,8 @@ METER_HZ = 30  # polls the snapshot; redraws only when a new level arrived (anal
 
 def line_trouble(call: CallView) -> str:
     """What makes the line worse than good: '10.6% lost, 72 ms jitter'."""
-    why = [f"{call.line_loss_pct:g}% lost"] if call.line_loss_pct >= 1.0 else []
-    if call.line_jitter_ms >= 30.0:
+    why = [f"{call.line_loss_pct:g}% lost"] if call.line_loss_pct >= FAIR_LOSS_PCT else []
+    if call.line_jitter_ms >= FAIR_JITTER_MS:
         why.append(f"{call.line_jitter_ms:.0f} ms jitter")
     return ", ".join(why)
 
