@@ -1,12 +1,11 @@
-"""Where the history database lives: the user's data dir, or ``HOLDSLAYER_DB_PATH`` so tests
-and power users can point at another file without touching settings."""
+"""Where the history database lives: ``HOLDSLAYER_DB_PATH`` if set (tests and power users
+point at another file without touching settings), else ``history.sqlite3`` in the data dir,
+which ``HOLDSLAYER_DATA_DIR`` moves along with the company memory and recordings."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import platformdirs
 
 DB_ENV = "HOLDSLAYER_DB_PATH"
 
@@ -15,4 +14,6 @@ def default_db_path() -> Path:
     override = os.environ.get(DB_ENV)
     if override:
         return Path(override).expanduser()
-    return Path(platformdirs.user_data_dir("holdslayer")) / "history.sqlite3"
+    from engine.config import data_dir  # late: engine.config -> notify -> store -> here
+
+    return data_dir() / "history.sqlite3"

@@ -102,7 +102,10 @@ def test_a_company_called_again_is_still_navigated_from_its_remembered_menu(
         assert r.returncode == 0, r.stderr[-2000:]
         menu = [e for e in events if e["event"] == "TRANSCRIPT_CHUNK"
                 and "billing" in e["data"]["text"].lower()]  # fmt: skip
-        assert menu, (n, [e["event"] for e in events])
+        said = [(e["data"]["start"], e["data"]["text"]) for e in events
+                if e["event"] == "TRANSCRIPT_CHUNK"]  # fmt: skip
+        steps = [e["data"].get("reason") for e in events if e["event"] == "IVR_STEP"]
+        assert menu, (n, said, steps)
         assert menu[0]["data"]["repeat"] is (n == 2)  # heard again, words from memory
         keys = [e["data"]["digits"] for e in events if e["event"] == "IVR_DTMF_SENT"]
         assert keys[:1] == ["1"], (n, keys)

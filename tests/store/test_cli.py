@@ -83,6 +83,22 @@ def test_console_script_uses_env_path(seeded: Path) -> None:
     assert json.loads(out)["total_calls"] == 4
 
 
+def test_the_data_dir_holds_the_history_too(seeded: Path, tmp_path: Path) -> None:
+    """HOLDSLAYER_DATA_DIR moves everything Hold Slayer keeps, the history file included: a
+    second profile (or a test) set up that way must not read the user's calls and learned
+    menus from the default place."""
+    data = tmp_path / "other-profile"
+    data.mkdir()
+    seeded.rename(data / "history.sqlite3")
+    env = {k: v for k, v in os.environ.items() if k != "HOLDSLAYER_DB_PATH"}
+    out = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "stats", "--json"],
+        env={**env, "HOLDSLAYER_DATA_DIR": str(data)}, capture_output=True, text=True,
+        timeout=60, check=True,
+    ).stdout
+    assert json.loads(out)["total_calls"] == 4
+
+
 def test_empty_history(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "history") == "no calls yet\n"
     assert json.loads(run(capsys, "history", "--json")) == []

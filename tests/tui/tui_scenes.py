@@ -27,12 +27,15 @@ def make_app(runtime: Any, *, now: float = T0 + 95, **kw: Any) -> HoldSlayerApp:
                          **kw)
 
 
-async def until(pilot: Any, cond: Callable[[], bool], timeout: float = 10.0) -> None:
+async def until(pilot: Any, cond: Callable[[], bool], timeout: float = 10.0,
+                why: Callable[[], object] | None = None) -> None:
+    """Wait for ``cond``; ``why`` says what the app looked like when it never came true."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not cond():
         if loop.time() > deadline:
-            raise AssertionError("condition never became true")
+            raise AssertionError("condition never became true"
+                                 + (f": {why()}" if why is not None else ""))
         await pilot.pause(0.02)
     await pilot.pause()
 
