@@ -22,7 +22,7 @@ import numpy as np
 
 from engine.audio import transcript_cues
 from engine.audio.announcement_memory import MATCH_BER, AnnouncementMemory, Match
-from engine.audio.fingerprint import bit_error_rate
+from engine.audio.fingerprint import bit_error_rate, frame_bit_errors
 from engine.audio.frame_classifier import HELD_LAG, FrameInfo, Label
 from engine.audio.levels import LINE_SILENCE_DBFS, frame_levels
 from engine.audio.liveness import LivenessProbe, LivenessSettings
@@ -173,6 +173,7 @@ class Episode:
     takeover_line_sim: float = -1.0  # ...and how like the line's voices that voice was
     followed: int = 0  # frames since the onset when a replay was last checked against memory
     off_script: int = 0  # checks in a row that heard something other than the recording
+    drift: int = 0  # frames the replay runs late (+) or early against the recording
     replay_tail: bool = False  # split off a replay where it left its recording
     # frames between its words (silero < 0.5), from 0.2 s into the voice, and 100 ms into a
     # gap (held peaks are peaks 100 ms ago too: in a short gap that was the voice's spectrum)
@@ -535,11 +536,13 @@ class CallStateDetector:
                     and ep.voice_sim < self.s.new_voice_sim):  # fmt: skip
                 self._split(ep, ep.voice_sim, after_pause=True)
 
-    def _split(self, ep: Episode, voice_sim: float, after_pause: bool) -> Episode:
+    def _split(self, ep: Episode, voice_sim: float, after_pause: bool,
+               head_end: int | None = None) -> Episode:
         """Another voice took over (someone picked up right as an announcement ended or was
-        cut off): the words before ``ep.turn_from`` are the line's, kept as a recording; the
-        rest is a turn of its own, judged on its own words."""
+        cut off): the words before ``ep.turn_from`` (or ``head_end``) are the line's, kept as
+        a recording; the rest is a turn of its own, judged on its own words."""
         cut = ep.turn_from
+        head_end = cut if head_end is None else max(cut, min(head_end, len(ep.fp)))
         self._episodes += 1
         new = Episode(
             id=self._episodes,
@@ -558,7 +561,7 @@ class CallStateDetector:
         )
         age = (len(new.audio) - new.pre_frames) * 0.02
         new.partials_sent = max(0, sum(d <= age for d in self.s.partial_stt_at_s) - 1)
-        ep.fp, ep.audio = ep.fp[:cut], ep.audio[:cut]
+        ep.fp, ep.audio = ep.fp[:head_end], ep.audio[:head_end]
         ep.ended, ep.text, ep.partial_text = True, ep.head_text, ""
         ep.speech_s = max(0.0, ep.speech_s - new.speech_s)
         if after_pause:
@@ -600,16 +603,21 @@ class CallStateDetector:
             return
         if at > len(m.fp) or not _mostly_sound(ep.audio[-win:]):
             return  # beyond the fingerprint kept, or a pause: nothing to compare
-        ref = m.fp[max(0, at - win - 5) : at + 5]
-        ber, _ = bit_error_rate(np.array(ep.fp[-win:], dtype=np.uint16), ref, 10)
+        ref_from = max(0, at - win - 5)
+        ber, off = bit_error_rate(np.array(ep.fp[-win:], dtype=np.uint16), m.fp[ref_from : at + 5],
+                                  10)  # fmt: skip
+        if ber <= OFF_SCRIPT_BER:
+            ep.drift = ref_from + off - (at - win)
         ep.off_script = ep.off_script + 1 if ber > OFF_SCRIPT_BER else 0
         if ep.off_script >= 2:  # 0.2 s apart: not one noisy window
-            self._split_off_replay(ep, len(ep.fp) - win - 10)
+            self._split_off_replay(ep, _parting(ep, m, len(ep.fp) - win - 30))
 
     def _split_off_replay(self, ep: Episode, cut: int) -> None:
         ep.turn_from = max(ep.pre_frames + 1, cut - (self._preroll.maxlen or 0))
         ep.head_text = ""  # the recording's words if it ran its length, else STT's
-        new = self._split(ep, -1.0, after_pause=False)
+        # the recording keeps every frame up to where it parted (a key cut it off mid-word);
+        # the new turn's lead-in overlaps that
+        new = self._split(ep, -1.0, after_pause=False, head_end=cut)
         new.voice_sim, new.voice_checks = None, 0  # its own voice print, at its own ages
         new.replay_tail = True
 
@@ -930,6 +938,29 @@ class CallStateDetector:
         ev["hold_since"] = None if self.hold_since is None else round(self.hold_since, 3)
         ev["memory_size"] = len(self.memory)
         return Decision("human", t, confidence, ev)
+
+
+PARTING_BER = 0.35  # between a replay against its recording and other sound (OFF_SCRIPT_BER)
+
+
+def _parting(ep: Episode, m: Match, lo: int) -> int:
+    """Where, from frame ``lo`` on, the replay stopped sounding like its recording: the
+    split that leaves the most agreement before it and the most disagreement after, frame
+    by frame at the replay's last drift. Cutting there, not a fixed second back, keeps the
+    recording's last words whole and gives the new sound its own first ones."""
+    lo = max(lo, ep.pre_frames + 1)
+    if m.fp is None:
+        return lo
+    idx = np.arange(lo, len(ep.fp))
+    ref = m.offset + idx - ep.pre_frames + ep.drift
+    known = (ref >= 0) & (ref < len(m.fp))
+    if known.sum() < 10:
+        return lo
+    errors = np.full(len(idx), 8.0)  # beyond the fingerprint kept: as unlike as chance
+    errors[known] = frame_bit_errors(np.array(ep.fp, dtype=np.uint16)[idx[known]],
+                                     m.fp[ref[known]])  # fmt: skip
+    gain = np.concatenate([[0.0], np.cumsum(errors / 16 - PARTING_BER)])
+    return lo + int(np.argmin(gain))
 
 
 def _as_long(ep: Episode, m: Match) -> bool:

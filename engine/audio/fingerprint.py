@@ -39,6 +39,11 @@ def frame_bits(bands: np.ndarray, prev_bands: np.ndarray | None) -> int:
     return bits
 
 
+def frame_bit_errors(query: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Bits that differ, frame by frame, between two aligned fingerprints of equal length."""
+    return _POPCOUNT16[np.bitwise_xor(query, reference).astype(np.uint16)]
+
+
 def bit_error_rate(query: np.ndarray, reference: np.ndarray, max_offset: int) -> tuple[float, int]:
     """Lowest bit error rate of ``query`` against ``reference`` over start offsets
     0..max_offset in the reference; returns (ber, best_offset). 1.0 when nothing overlaps."""

@@ -664,3 +664,25 @@ def test_decisions_carry_their_evidence(music, prompts, line, whisper, seed):
                 "hold_since", "music_before_s"):  # fmt: skip
         assert key in human.evidence
     assert human.evidence["hold_since"] is not None and human.evidence["music_before_s"] > 3
+
+
+@pytest.mark.parametrize("cut_s", [2.0, 2.5, 3.2])
+def test_a_known_menu_cut_short_by_our_key_keeps_its_words_whole(prompts, music, line, whisper,
+                                                                 cut_s):
+    """On the second call the learned key goes in while the menu is still talking: it stops
+    mid-sentence and the queue's prompt starts. The menu's turn ends where it stopped, so
+    its words so far and the prompt's first ones stay whole for the transcript. Cut a fixed
+    second back, the menu's last words went to the prompt ('Press 1. Please hold...') or the
+    prompt's words were lost ('Welcome to Nimbus Mobile.', then 'for billing it.')."""
+    menu = synthesize("Welcome to Nimbus Mobile. For billing and payments, press 1. For "
+                      "technical support, press 2.")  # fmt: skip
+    hold, bed = prompts("pls-hold-while-try"), music[: 16000 * 8]
+    first = AnnouncementMemory()
+    replay(line(np.concatenate([silence(0.3), menu, silence(1.0), hold, silence(0.3), bed]), 1),
+           timed(whisper), memory=first)  # fmt: skip
+    audio = np.concatenate([silence(0.3), menu[: int(cut_s * 16000)], hold, silence(0.3), bed])
+    res = replay(line(audio, 2), timed(whisper), memory=AnnouncementMemory(known=first.export()))
+    said = [t.text for t in res.transcripts if t.final and t.text]
+    assert len(said) >= 2 and "billing" in said[0].lower(), said
+    assert said[1].lower().startswith("please hold while"), said
+    assert res.episodes[0].repeat is not None and res.first("human") is None
