@@ -606,9 +606,10 @@ class CallStateDetector:
         ref_from = max(0, at - win - 5)
         ber, off = bit_error_rate(np.array(ep.fp[-win:], dtype=np.uint16), m.fp[ref_from : at + 5],
                                   10)  # fmt: skip
-        if ber <= OFF_SCRIPT_BER:
-            ep.drift = ref_from + off - (at - win)
-        ep.off_script = ep.off_script + 1 if ber > OFF_SCRIPT_BER else 0
+        if ber > OFF_SCRIPT_BER:
+            ep.off_script += 1
+        else:
+            ep.off_script, ep.drift = 0, ref_from + off - (at - win)
         if ep.off_script >= 2:  # 0.2 s apart: not one noisy window
             self._split_off_replay(ep, _parting(ep, m, len(ep.fp) - win - 30))
 
@@ -957,8 +958,8 @@ def _parting(ep: Episode, m: Match, lo: int) -> int:
     if known.sum() < 10:
         return lo
     errors = np.full(len(idx), 8.0)  # beyond the fingerprint kept: as unlike as chance
-    errors[known] = frame_bit_errors(np.array(ep.fp, dtype=np.uint16)[idx[known]],
-                                     m.fp[ref[known]])  # fmt: skip
+    heard = np.array(ep.fp[lo:], dtype=np.uint16)  # the span searched, not the whole turn
+    errors[known] = frame_bit_errors(heard[known], m.fp[ref[known]])
     gain = np.concatenate([[0.0], np.cumsum(errors / 16 - PARTING_BER)])
     return lo + int(np.argmin(gain))
 
