@@ -31,6 +31,7 @@ from holdslayer_tui.call_book import HANDED_OVER, YOU_SAID, CallBook, CallView
 from holdslayer_tui.call_queue import CallQueue
 from holdslayer_tui.company_choices import demo_choices
 from holdslayer_tui.engine_link import EngineLink, RuntimeFactory, real_runtime_factory
+from holdslayer_tui.formatting import clock as hms
 from holdslayer_tui.handover import HandoverDesk
 from holdslayer_tui.local_audio import LocalAudio
 from holdslayer_tui.messages import (
@@ -61,6 +62,7 @@ KEEP_WARM_PROMPTS = (
     "/usr/share/asterisk/sounds/en_US_f_Allison/pls-hold-while-try.wav",
 )
 KEEP_WARM_TEXT = "Please hold, I'm connecting you now."
+HANG_UP_AGAIN_S = 4.0  # how long a first hang-up key press waits for the second
 MAX_LIVE_CALLS = 3  # the simulator takes 4 at once; keep one line spare for a hand-over leg
 
 
@@ -123,6 +125,7 @@ class HoldSlayerApp(App[int]):
         self._handover_targets: dict[str, str] = {}  # call target -> user's phone
         self._synthesize = synthesize
         self._keep_warm_pcm: Any = None  # synthesised once, reused for every hand-over
+        self._hang_up_armed: tuple[str, float] | None = None  # (call, when its key was pressed)
         self._voice_lock = threading.Lock()
         self.local_audio = local_audio or LocalAudio()
         self._audio_warned = False
@@ -255,6 +258,23 @@ class HoldSlayerApp(App[int]):
 
     def hang_up(self, call_id: str) -> None:
         self.link.hangup(call_id)
+
+    def hang_up_by_key(self, call_id: str, key: str) -> None:
+        """A hang-up key pressed once on an answered call only asks; pressed again within
+        ``HANG_UP_AGAIN_S`` it hangs up. One stray key (a word typed on the wrong screen)
+        must not throw away forty minutes on hold; a call still ringing goes at once."""
+        call = self.book.get(call_id)
+        now = self.clock()
+        armed, self._hang_up_armed = self._hang_up_armed, None
+        if (call is not None and call.live and call.answered_at is not None
+                and (armed is None or armed[0] != call_id or now - armed[1] > HANG_UP_AGAIN_S)):
+            self._hang_up_armed = (call_id, now)
+            held = call.hold_seconds(now)
+            lose = f" and your {hms(held)} on hold" if held >= 1 else ""
+            self.notify(f"Press {key} again to hang up {call.title}{lose}.", title="Hang up?",
+                        severity="warning", timeout=HANG_UP_AGAIN_S)
+            return
+        self.hang_up(call_id)
 
     # -- engine events --------------------------------------------------------------------------
     @on(EngineEvent)

@@ -107,7 +107,7 @@ class CallsScreen(HsScreen):
         if sel is None:
             return
         if sel[0] == "call":
-            self.hs.hang_up(sel[1])
+            self.hs.hang_up_by_key(sel[1], self.key_for("cancel-call"))
         else:
             self.hs.queue.cancel(int(sel[1]))
         self.refresh_rows()

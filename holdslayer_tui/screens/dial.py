@@ -24,6 +24,7 @@ class DialScreen(HsScreen):
     def __init__(self) -> None:
         super().__init__()
         self.choices: list[Choice] = []
+        self._sent: tuple[str, int] | None = None  # (target, its calls then) until it is placed
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -33,7 +34,8 @@ class DialScreen(HsScreen):
             yield OptionList(id="companies")
             yield Input(placeholder="(800) 555-1234, sip:help@example.com or demo:acme_bank",
                         id="target")
-            yield Input(placeholder="what you want, e.g. dispute a charge", id="intent")
+            yield Input(placeholder="what you want, e.g. dispute a charge · Enter calls",
+                        id="intent")
             yield Input(placeholder="hand over to: your phone (number or SIP URI); blank = here",
                         id="handover-target")
             with Horizontal(id="dial-buttons"):
@@ -47,7 +49,21 @@ class DialScreen(HsScreen):
         self.load_choices()
 
     def on_screen_resume(self) -> None:
+        self._clear_once_placed()
         self.load_choices()
+
+    def _calls_to(self, target: str) -> int:
+        return sum(c.target == target for c in self.hs.book.calls.values())
+
+    def _clear_once_placed(self) -> None:
+        """Back from a call that was placed, the form is empty for the next one (an old intent
+        left there would be sent again with the next company). A call that could not be placed
+        keeps what was typed, to mend and retry."""
+        if self._sent is None or self._calls_to(self._sent[0]) <= self._sent[1]:
+            return
+        self._sent = None
+        self.query_one("#target", Input).value = ""
+        self.query_one("#intent", Input).value = ""
 
     @work(thread=True, exclusive=True, group="dial-choices", exit_on_error=False,
           description="read demo companies and recent numbers")
@@ -94,11 +110,22 @@ class DialScreen(HsScreen):
         choice = self._choice_for(target)
         return target, intent, choice.company if choice else "", handover
 
-    @on(Input.Submitted)
+    @on(Input.Submitted, "#target")
+    def _target_entered(self) -> None:
+        """Enter after the number goes on to the intent: an intent typed next must not land on
+        the live call screen, where its letters are keys (h hangs up, s speaks)."""
+        intent = self.query_one("#intent", Input)
+        if self.query_one("#target", Input).value.strip() and not intent.value.strip():
+            intent.focus()
+            return
+        self.action_call_now()
+
+    @on(Input.Submitted, "#intent, #handover-target")
     @on(Button.Pressed, "#call-now")
     def action_call_now(self) -> None:
         req = self._request()
         if req:
+            self._sent = (req[0], self._calls_to(req[0]))
             self.hs.call_now(*req)
 
     @on(Button.Pressed, "#add-queue")

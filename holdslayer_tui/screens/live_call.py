@@ -173,7 +173,7 @@ class LiveCallScreen(HsScreen):
         self.hs.link.send_digits(self.call_id, digits)
 
     def action_hang_up(self) -> None:
-        self.hs.hang_up(self.call_id)
+        self.hs.hang_up_by_key(self.call_id, self.key_for("hang-up"))
 
     def action_take_over(self) -> None:
         self.hs.take_over(self.call_id)

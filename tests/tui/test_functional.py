@@ -12,7 +12,7 @@ import pytest
 from tui_scenes import T0, make_app, publish, until
 
 from engine.events import EventType
-from holdslayer_tui.call_book import ENDED, HANDED_OVER, PERSON
+from holdslayer_tui.call_book import ENDED, HANDED_OVER, ON_HOLD, PERSON
 from holdslayer_tui.screens.live_call import LiveCallScreen
 from holdslayer_tui.screens.settings import widget_id
 
@@ -34,9 +34,94 @@ def test_keys_on_the_live_screen_reach_the_engine(fake_runtime) -> None:
             await pilot.press("1", "#")
             await until(pilot, lambda: app.book.get("call1").digits == "1#")
             assert fake_runtime.engine.digits == [("call1", "1"), ("call1", "#")]
+            await pilot.press("h")  # an answered call: the first press only asks
+            await pilot.pause(0.1)
+            assert fake_runtime.engine.hangups == []
+            assert "Press h again to hang up Acme Bank." in [n.message for n in app._notifications]
             await pilot.press("h")
             await until(pilot, lambda: app.book.get("call1").state == ENDED)
             assert fake_runtime.engine.hangups == ["call1"]
+
+    run(go())
+
+
+def test_one_stray_hang_up_key_does_not_lose_the_place_on_hold(fake_runtime) -> None:
+    now = [T0 + 95.0]
+    app = make_app(fake_runtime)
+    app.clock = lambda: now[0]
+
+    async def go() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.engine_state == "ready")
+            app.call_now("demo:acme_bank", "balance", "Acme Bank")
+            await until(pilot, lambda: isinstance(app.screen, LiveCallScreen))
+            publish(fake_runtime, EventType.CALL_ANSWERED, "call1", T0 + 1)
+            publish(fake_runtime, EventType.HOLD_DETECTED, "call1", T0 + 20)
+            await until(pilot, lambda: app.book.get("call1").state == ON_HOLD)
+            await pilot.press("h")
+            assert "Press h again to hang up Acme Bank and your 1:15 on hold." in [
+                n.message for n in app._notifications]
+            now[0] += 5  # too late for a second press: it only asks again
+            await pilot.press("h")
+            await pilot.pause(0.1)
+            assert fake_runtime.engine.hangups == []
+            now[0] += 1
+            await pilot.press("h")
+            await until(pilot, lambda: fake_runtime.engine.hangups == ["call1"])
+            # a call not yet answered (a misdial) goes at the first press
+            app.call_now("demo:telco", "", "Nimbus Mobile")
+            await until(pilot, lambda: getattr(app.screen, "call_id", "") == "call2")
+            await pilot.press("h")
+            await until(pilot, lambda: fake_runtime.engine.hangups == ["call1", "call2"])
+
+    run(go())
+
+
+def test_enter_after_the_number_goes_on_to_the_intent(fake_runtime) -> None:
+    async def go() -> None:
+        app = make_app(fake_runtime)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.engine_state == "ready")
+            app.screen.query_one("#target").focus()
+            # a user who presses Enter after the number and then types what they want: the
+            # words must become the intent, not keys on a live call ("ch..." hangs up)
+            await pilot.press(*"demo:acme_bank", "enter", *"check my balance")
+            assert fake_runtime.placed == []
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, LiveCallScreen))
+            assert fake_runtime.placed == ["demo:acme_bank"]
+            assert app.book.get("call1").intent == "check my balance"
+            assert fake_runtime.engine.hangups == []
+            # with no intent, Enter twice calls: the user presses the menu's keys
+            await pilot.press("escape", "f2")
+            app.screen.query_one("#target").focus()
+            await pilot.press(*"demo:telco", "enter", "enter")
+            await until(pilot, lambda: fake_runtime.placed[-1:] == ["demo:telco"])
+            assert app.book.get("call2").intent == ""
+            await pilot.press("escape", "f2")  # placed: the form is empty for the next call
+            assert app.screen.query_one("#intent").value == ""
+            assert app.screen.query_one("#target").value == ""
+
+    run(go())
+
+
+def test_a_call_that_cannot_be_placed_keeps_what_was_typed(fake_runtime, monkeypatch) -> None:
+    def refuse(target: str, **_: object) -> str:
+        raise ValueError(f"{target!r} is not a phone number")
+
+    monkeypatch.setattr(fake_runtime, "place_call", refuse)
+
+    async def go() -> None:
+        app = make_app(fake_runtime)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.engine_state == "ready")
+            app.screen.query_one("#target").focus()
+            await pilot.press(*"555-12", "enter", *"cancel", "enter")
+            await until(pilot, lambda: any(n.title == "Cannot call 555-12"
+                                           for n in app._notifications))
+            await pilot.press("f2")
+            assert app.screen.query_one("#target").value == "555-12"
+            assert app.screen.query_one("#intent").value == "cancel"
 
     run(go())
 
@@ -119,9 +204,11 @@ def test_keys_can_be_remapped_by_binding_id(fake_runtime) -> None:
             app.call_now("demo:acme_bank", "balance", "Acme Bank")
             await until(pilot, lambda: isinstance(app.screen, LiveCallScreen))
             publish(fake_runtime, EventType.CALL_ANSWERED, "call1", T0 + 1)
-            await pilot.press("h")  # the old key does nothing now
+            await pilot.press("h", "h")  # the old key does nothing now
             await pilot.pause(0.1)
             assert fake_runtime.engine.hangups == []
+            await pilot.press("x")
+            assert "Press x again to hang up Acme Bank." in [n.message for n in app._notifications]
             await pilot.press("x")
             await until(pilot, lambda: fake_runtime.engine.hangups == ["call1"])
 

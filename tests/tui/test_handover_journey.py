@@ -94,7 +94,7 @@ async def _journey(tmp_path: Path, phone: Phone) -> None:
             if loud:
                 break
         assert loud, phone.lines[-10:]
-        await pilot.press("h")
+        await pilot.press("h", "h")
         await until(pilot, lambda: not call.live, timeout=15)
         store = app.link.runtime.store
         rows = store.list_calls(limit=5)

@@ -69,7 +69,7 @@ async def _dial_press_digits_hang_up_history(tmp_path: Path) -> None:
         digits = [e for e in sim_log(tmp_path) if e["event"] == "digit"]
         assert [(d["digit"], d["method"]) for d in digits] == [("1", "rfc2833")]
         assert any(e["event"] == "node" and e["node"] == "accounts" for e in sim_log(tmp_path))
-        await pilot.press("h")
+        await pilot.press("h", "h")  # answered: a second press hangs up
         await until(pilot, lambda: call.state == ENDED, timeout=10)
         await until(pilot, lambda: any(e["event"] == "hangup" and e["by"] == "caller"
                                        for e in sim_log(tmp_path)), timeout=10)

@@ -50,10 +50,10 @@ async def _journey(tmp_path: Path, dunst_out: Path) -> None:
         await until(pilot, lambda: app.engine_state == "ready", timeout=30)
         await pilot.press("tab")  # from the company list to the number field
         assert app.focused is not None and app.focused.id == "target"
-        # Enter in the number field calls at once. No intent, so no navigator: we press into
-        # the queue ourselves, and must do so before the menu's three rounds run out (typing
-        # more keys first, each waited on by the pilot, once made that too late on a slow CI)
-        await pilot.press(*"demo:telco", "enter")
+        # Enter, Enter: no intent, so no navigator: we press into the queue ourselves, and
+        # must do so before the menu's three rounds run out (typing more keys first, each
+        # waited on by the pilot, once made that too late on a slow CI)
+        await pilot.press(*"demo:telco", "enter", "enter")
         await until(pilot, lambda: isinstance(app.screen, LiveCallScreen), timeout=60)
         screen = app.screen
         call = app.book.get(screen.call_id)
@@ -89,4 +89,4 @@ async def _journey(tmp_path: Path, dunst_out: Path) -> None:
         assert shown[0]["appname"] == "Hold Slayer"
         assert shown[0]["summary"] == "Nimbus Mobile: a person answered"
         assert shown[0]["body"].startswith("Pick up now: a live agent is on the line")
-        await pilot.press("h")
+        await pilot.press("h", "h")
