@@ -42,20 +42,23 @@ def test_a_raising_or_slow_subscriber_does_not_hurt_the_publisher_or_others() ->
     def slow(ev: Event) -> None:
         release.wait(5)
 
-    bus.subscribe(broken)
-    slow_sub = bus.subscribe(slow, maxsize=10)
-    bus.subscribe(lambda ev: good.append(ev.data["n"]))
-    t0 = time.perf_counter()
-    for n in range(1000):
-        bus.emit(EventType.AUDIO_LEVEL, "c", n=n)
-    publish_time = time.perf_counter() - t0
-    deadline = time.monotonic() + 5
-    while len(good) < 1000 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert good == list(range(1000))
-    assert publish_time < 1.0  # the stuck subscriber never blocked publishing
-    assert slow_sub.dropped >= 980  # it lost its own oldest events, nobody else's
-    release.set()
+    subs = [bus.subscribe(broken), bus.subscribe(slow, maxsize=10),
+            bus.subscribe(lambda ev: good.append(ev.data["n"]))]
+    try:
+        t0 = time.perf_counter()
+        for n in range(1000):
+            bus.emit(EventType.AUDIO_LEVEL, "c", n=n)
+        publish_time = time.perf_counter() - t0
+        deadline = time.monotonic() + 5
+        while len(good) < 1000 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert good == list(range(1000))
+        assert publish_time < 1.0  # the stuck subscriber never blocked publishing
+        assert subs[1].dropped >= 980  # it lost its own oldest events, nobody else's
+    finally:
+        release.set()
+        for sub in subs:  # their threads would live on through the rest of the suite
+            sub.close()
 
 
 def test_asyncio_subscribers_receive_events_published_from_threads() -> None:
