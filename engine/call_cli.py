@@ -174,6 +174,7 @@ def run_call(args: argparse.Namespace) -> int:
         except (SipError, DemoError) as exc:
             return fail(str(exc), 1)
         status = _follow(rt, call_id, events, args, interrupted)
+        rt.wait_analysis(call_id)  # the last words are transcribed after the call ends
         rt.recordings.stop_all()
         printer.close()  # flush what was already published before we exit
         return status

@@ -27,6 +27,18 @@ def demo_companies() -> list[str]:
     return sorted(p.stem for p in (ASSETS / "companies").glob("*.yaml"))
 
 
+def demo_name(slug: str) -> str:
+    """A demo company's own name ("Acme Bank" for acme_bank), as its calls are filed under
+    in history and analytics whether the app or ``holdslayer call`` made them."""
+    import yaml
+
+    try:
+        data = yaml.safe_load((ASSETS / "companies" / f"{slug}.yaml").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return slug
+    return str(data.get("name") or slug) if isinstance(data, dict) else slug
+
+
 class DemoCompany:
     """``with DemoCompany("acme_bank") as demo: dial(demo.uri)``; the child dies with us."""
 

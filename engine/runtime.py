@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import Settings
-from engine.demo import DemoCompany
+from engine.demo import DemoCompany, demo_name
 from engine.events import Event, EventBus, EventType
 from engine.recording import RecordingService
 from engine.sip.engine import SipEngine, SipError
@@ -41,6 +41,7 @@ class Runtime:
         self.store: Any = None
         self._closers: list[Any] = []
         self._analyzers: dict[str, Any] = {}
+        self._analysis_done: dict[str, threading.Event] = {}  # set once its last words are out
         self._navigators: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._end_sub = None
@@ -119,7 +120,7 @@ class Runtime:
                    navigate: bool = True) -> str:
         """Dial ``target``; with an ``intent`` the IVR navigator works the phone menu."""
         uri, via_trunk, t = self.resolve(target)
-        company = company or (t.value if t.kind == "demo" else "")
+        company = company or (demo_name(t.value) if t.kind == "demo" else "")
         call_id = self.engine.prepare_call()
         if self._want_analyze:
             self._start_analyzer(call_id, company or t.value)  # memory per company or number
@@ -171,6 +172,7 @@ class Runtime:
             log.warning("audio analysis unavailable for call %s: %s", call_id, exc)
             return
         sub = self.engine.tap(call_id, "remote").subscribe(maxframes=1500)
+        done = self._analysis_done[call_id] = threading.Event()
 
         def feed() -> None:
             try:
@@ -184,9 +186,17 @@ class Runtime:
                     analyzer.close()
                 with contextlib.suppress(Exception):
                     memory_store.save(company, analyzer.memory)
+                done.set()
+                self._analysis_done.pop(call_id, None)
 
         threading.Thread(target=feed, name=f"analyzer-{call_id}", daemon=True).start()
         self._analyzers[call_id] = analyzer
+
+    def wait_analysis(self, call_id: str, timeout: float = 8.0) -> bool:
+        """Wait until an ended call's analysis is done: the words heard as it ended (the
+        balance read out before the company hung up) are published after CALL_ENDED."""
+        done = self._analysis_done.get(call_id)
+        return done is None or done.wait(timeout)
 
     def _start_navigator(self, call_id: str, intent: str, company: str) -> None:
         """The navigator is a side service: if it cannot start, the call goes on by hand."""

@@ -164,9 +164,11 @@ class CallBook:
             case EventType.IVR_DTMF_SENT:
                 digits = str(d.get("digits") or "")
                 call.digits += digits
-                if call.ivr and not call.ivr[-1].chosen:
-                    call.ivr[-1].chosen = digits
-                elif not call.ivr:
+                if d.get("source") == "navigator":
+                    pass  # its IVR_STEP (sent once the keys are out) names what it chose
+                elif call.ivr and not call.ivr[-1].chosen:
+                    call.ivr[-1].chosen = digits  # the menu asked the user to type
+                else:
                     call.loose_digits += digits
             case EventType.HOLD_DETECTED:
                 if call.state in (DIALING, RINGING, MENU):

@@ -6,9 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import yaml
-
-from engine.demo import ASSETS, demo_companies
+from engine.demo import demo_companies, demo_name
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -22,12 +20,7 @@ class Choice:
 def demo_choices() -> list[Choice]:
     out = []
     for slug in demo_companies():
-        name = slug
-        try:
-            data = yaml.safe_load((ASSETS / "companies" / f"{slug}.yaml").read_text()) or {}
-            name = str(data.get("name") or slug)
-        except (OSError, yaml.YAMLError):
-            pass
+        name = demo_name(slug)
         out.append(Choice(f"{name} (demo)", f"demo:{slug}", name, "demo"))
     return out
 

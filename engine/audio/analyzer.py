@@ -200,7 +200,7 @@ class CallAudioAnalyzer:
                 continue  # backlog: skip this look at the turn's end, the next supersedes it
             self._requests.put(req)
 
-    def _drain_results(self) -> None:
+    def _drain_results(self, decide: bool = True) -> None:
         while True:
             try:
                 req, text, error = self._results.get_nowait()
@@ -212,7 +212,9 @@ class CallAudioAnalyzer:
             if self._stt_failed:
                 self._stt_failed = False
                 self._det.stt_degraded = False
-            self._publish(self._det.on_transcript(req, text, self._last_t))
+            decisions = self._det.on_transcript(req, text, self._last_t)
+            if decide:
+                self._publish(decisions)
             if req.final and text:
                 self._publish_transcript(req, text)
 
@@ -304,6 +306,9 @@ class CallAudioAnalyzer:
         if self._closed:
             return
         self._closed = True
+        self._det.end_turn()  # the words heard as the call ended are transcribed too
+        self._publish_remembered()
+        self._dispatch_requests()
         if self._worker is not None:
             # finals still queued are worth finishing; partials are not
             pending: list[SttRequest] = []
@@ -318,5 +323,5 @@ class CallAudioAnalyzer:
                 self._requests.put(r)
             self._requests.put(None)
             self._worker.join(timeout)
-        self._drain_results()
+        self._drain_results(decide=False)  # a decision now would come after the call ended
         self._det.flush()

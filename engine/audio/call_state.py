@@ -142,6 +142,7 @@ class Episode:
     audio: list[np.ndarray] = dataclasses.field(default_factory=list)
     speech_s: float = 0.0
     ended: bool = False
+    cut: bool = False  # the call ended during it
     repeat: Match | None = None
     best_ber: float = 1.0
     text: str = ""
@@ -363,12 +364,25 @@ class CallStateDetector:
         """Every turn heard so far, the current one last (for benchmarks and tests)."""
         return self.finished + ([self._episode] if self._episode is not None else [])
 
+    def end_turn(self) -> None:
+        """The call is over in the middle of a turn (the company read the balance asked for
+        and hung up; we hung up on a goodbye): its words still get a transcript. It is not
+        remembered: cut short, it is no recording's whole."""
+        ep = self._episode
+        if ep is None or ep.ended or ep.speech_s < self.s.turn_min_speech_s:
+            return
+        ep.ended = ep.cut = True
+        self._request_stt(ep, final=True)
+
     def flush(self) -> None:
         """The call is over: remember the last finished turn too (a hang-up during hold must
         not lose the announcement just heard)."""
         ep = self._episode
         if ep is not None and ep.ended:
-            self._close(ep)
+            if ep.cut:
+                self.finished.append(ep)
+            else:
+                self._close(ep)
             self._episode = None
 
     def _same_turn(self, ep: Episode) -> bool:

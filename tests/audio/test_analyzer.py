@@ -153,3 +153,35 @@ def test_close_stops_the_worker_thread(music):
     an = CallAudioAnalyzer(EventBus(), "c1", stt=ScriptedStt())
     an.close()
     assert threading.active_count() == before
+
+
+def test_the_words_heard_as_the_company_hangs_up_are_transcribed(line):
+    """A self-service line reads the balance asked for and hangs up mid-turn: the user must
+    still see it in the transcript (it was lost: only finished turns went to STT)."""
+    bus = EventBus()
+    sub = bus.subscribe_queue(types=[EventType.TRANSCRIPT_CHUNK])
+    an = CallAudioAnalyzer(bus, "c1")  # the offline Whisper
+    said = synthesize("Your available balance is one thousand, two hundred and four dollars.")
+    _feed(an, line(np.concatenate([silence(0.5), said])))  # the call ends as the words do
+    assert sub.drain() == []
+    an.close()
+    chunks = sub.drain()
+    assert len(chunks) == 1, chunks
+    text = chunks[0].data["text"].lower()
+    assert "balance" in text and ("1,204" in text or "two hundred" in text), text
+    assert len(an.memory) == 0, "a turn cut off by the hang-up is no recording to keep"
+
+
+def test_words_that_come_in_after_the_call_ended_raise_no_alarm(music, line):
+    """History would call the call a success, and the app alert, for a person who was
+    only heard once the call was over."""
+    bus = EventBus()
+    sub = bus.subscribe_queue(types=[EventType.TRANSCRIPT_CHUNK, EventType.HUMAN_DETECTED])
+    an = CallAudioAnalyzer(bus, "c1", stt=ScriptedStt("Hi, this is Dana, how can I help you?",
+                                                      delay=0.5))
+    person = synthesize("Hi, this is Dana, how can I help you?")
+    _feed(an, line(np.concatenate([music[: 16000 * 12], silence(0.5), person])))
+    an.close()
+    events = sub.drain()
+    assert [e.type for e in events if e.type == EventType.HUMAN_DETECTED] == []
+    assert "Dana" in events[-1].data["text"]

@@ -113,6 +113,31 @@ def test_a_company_called_again_is_still_navigated_from_its_remembered_menu(
         (tmp_path / "simlog" / "simulator_telco.jsonl").unlink()
 
 
+def test_the_answer_a_company_reads_before_it_hangs_up_is_in_the_transcript(
+    tmp_path: Path,
+) -> None:
+    """Self-service: the bank reads the balance asked for and hangs up. The words came in as
+    the call ended, and were lost (only finished turns were transcribed)."""
+    r, events, _ = _call(tmp_path, "acme_bank", "", hold_s=15, max_s=60.0,
+                         how=("--intent", "check my balance"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    names = [e["event"] for e in events]
+    said = [e["data"]["text"] for e in events if e["event"] == "TRANSCRIPT_CHUNK"]
+    (ended,) = [e["data"] for e in events if e["event"] == "CALL_ENDED"]
+    assert ended["reason"] == "the far end hung up", ended
+    assert names.index("CALL_ENDED") < len(names) - 1, "its last words come after the end"
+    assert any("balance is" in t.lower() and ("1,204" in t or "two hundred" in t)
+               for t in said), said
+    def history(*args: str):
+        return json.loads(subprocess.run(
+            [sys.executable, "-m", "engine.cli", "history", "--json", *args],
+            capture_output=True, text=True, timeout=60,
+            env={**os.environ, "HOLDSLAYER_DATA_DIR": str(tmp_path / "data")}).stdout)  # fmt: skip
+
+    (call,) = history("--search", "balance is")  # the history keeps the words too
+    assert call["company"] == "Acme Bank"  # as the app files it, not the demo's slug
+
+
 def test_piper_speech_played_into_a_call_is_heard_by_the_far_end(tmp_path: Path, whisper):
     from engine.sip.engine import SipEngine
     from engine.speech.tts import synthesize

@@ -93,6 +93,13 @@ def test_ivr_steps_and_digits_build_the_tree() -> None:
     book.apply(ev(EventType.IVR_STEP, 3, node_id="main", options=["1", "2"]))
     call = book.apply(ev(EventType.IVR_DTMF_SENT, 4, digits="2"))
     assert call.loose_digits == "9" and call.ivr[0].chosen == "2" and call.digits == "92"
+    # the navigator's key goes out before its step is published: it is no key "by hand"
+    book.apply(ev(EventType.IVR_DTMF_SENT, 5, digits="3", source="navigator"))
+    call = book.apply(ev(EventType.IVR_STEP, 6, node_id="billing", options=["3"], chosen="3"))
+    assert call.loose_digits == "9" and call.ivr[1].chosen == "3" and call.digits == "923"
+    # a key the user presses once the navigator has chosen is theirs, and shown
+    call = book.apply(ev(EventType.IVR_DTMF_SENT, 7, digits="0"))
+    assert call.loose_digits == "90" and call.ivr[1].chosen == "3"
 
 
 def test_unknown_call_events_are_ignored() -> None:
