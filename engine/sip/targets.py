@@ -73,10 +73,10 @@ def normalize_number(text: str, default_country: str = "1") -> str:
             # vanity numbers often carry extra letters ("1-800-FLOWERS-NOW"): 11 digits dial
             digits = body[:11]
         else:
-            n = len(body) - 1 if body.startswith("1") else len(body)
+            n = len(body)
             raise InvalidTarget(
-                f"{raw!r} has {n} digits; North American numbers have 10 "
-                "(e.g. (800) 555-1234); start with + for other countries"
+                f"{raw!r} has {n} digit{'' if n == 1 else 's'}; North American numbers have 10,"
+                " or 11 starting with 1 (e.g. (800) 555-1234); start with + for other countries"
             )
     elif body.startswith("0"):
         digits = default_country + body[1:]

@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import Button, Footer, Header, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from engine.sip.targets import InvalidTarget, parse_target
 from holdslayer_tui.company_choices import Choice, demo_choices, history_choices
 from holdslayer_tui.screens.base import HsScreen
 
@@ -105,10 +106,26 @@ class DialScreen(HsScreen):
             self.notify("Type a number or SIP URI, or pick a company first.", severity="warning")
             self.query_one("#target", Input).focus()
             return None
+        problem = self._why_not(target)
+        if problem:  # said now, with the form kept, not after it was cleared and queued
+            self.notify(problem, title=f"Cannot call {target}", severity="error", timeout=10)
+            self.query_one("#target", Input).focus()
+            return None
         intent = self.query_one("#intent", Input).value.strip()
         handover = self.query_one("#handover-target", Input).value.strip()
         choice = self._choice_for(target)
         return target, intent, choice.company if choice else "", handover
+
+    def _why_not(self, target: str) -> str:
+        """What is wrong with a target, before it is dialled or queued ("" when nothing)."""
+        try:
+            parsed = parse_target(target, self.hs.settings.sip.default_country)
+        except InvalidTarget as exc:
+            return str(exc)
+        demos = [c.target for c in self.choices if c.source == "demo"]
+        if parsed.kind == "demo" and demos and f"demo:{parsed.value}" not in demos:
+            return f"there is no demo company {parsed.value!r}: try " + ", ".join(demos)
+        return ""
 
     @on(Input.Submitted, "#target")
     def _target_entered(self) -> None:

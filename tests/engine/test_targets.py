@@ -36,6 +36,8 @@ def test_other_default_country_drops_trunk_zero() -> None:
     [
         ("", "nothing to dial"),
         ("555-1234", "North American numbers have 10"),
+        ("12", "'12' has 2 digits"),  # not "1 digits": the 1 is no country code here
+        ("1", "'1' has 1 digit;"),
         ("(800) 555-12345", "North American numbers have 10"),
         ("800 555 1234 ext!", "unexpected '!'"),
         ("+1 800 +555", "'+' may only lead"),

@@ -107,7 +107,7 @@ def test_enter_after_the_number_goes_on_to_the_intent(fake_runtime) -> None:
 
 def test_a_call_that_cannot_be_placed_keeps_what_was_typed(fake_runtime, monkeypatch) -> None:
     def refuse(target: str, **_: object) -> str:
-        raise ValueError(f"{target!r} is not a phone number")
+        raise ConnectionError("the SIP trunk did not answer")  # the number itself is fine
 
     monkeypatch.setattr(fake_runtime, "place_call", refuse)
 
@@ -116,12 +116,39 @@ def test_a_call_that_cannot_be_placed_keeps_what_was_typed(fake_runtime, monkeyp
         async with app.run_test(size=(80, 24)) as pilot:
             await until(pilot, lambda: app.engine_state == "ready")
             app.screen.query_one("#target").focus()
-            await pilot.press(*"555-12", "enter", *"cancel", "enter")
-            await until(pilot, lambda: any(n.title == "Cannot call 555-12"
+            await pilot.press(*"8005550100", "enter", *"cancel", "enter")
+            await until(pilot, lambda: any(n.title == "Cannot call 8005550100"
                                            for n in app._notifications))
             await pilot.press("f2")
-            assert app.screen.query_one("#target").value == "555-12"
+            assert app.screen.query_one("#target").value == "8005550100"
             assert app.screen.query_one("#intent").value == "cancel"
+
+    run(go())
+
+
+@pytest.mark.parametrize(("typed", "complaint"), [
+    ("demo:telcopay my bill", "is not a phone number: unexpected ':'"),
+    ("demo:acme", "there is no demo company 'acme': try demo:acme_bank, demo:airline"),
+    ("555-12", "'555-12' has 5 digits"),
+])  # fmt: skip
+def test_a_bad_target_is_refused_before_it_is_queued_and_nothing_typed_is_lost(
+        fake_runtime, typed: str, complaint: str) -> None:
+    async def go() -> None:
+        app = make_app(fake_runtime)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.engine_state == "ready")
+            await until(pilot, lambda: app.screen.choices != [])
+            app.screen.query_one("#target").value = typed
+            app.screen.query_one("#intent").value = "pay my bill"
+            await pilot.press("ctrl+o")
+            await until(pilot, lambda: any(n.title == f"Cannot call {typed}"
+                                           for n in app._notifications))
+            said = next(n.message for n in app._notifications if n.title.startswith("Cannot"))
+            assert complaint in said
+            assert app.queue.entries == [] and fake_runtime.placed == []
+            assert app.screen.query_one("#target").value == typed
+            assert app.screen.query_one("#intent").value == "pay my bill"
+            assert app.focused is not None and app.focused.id == "target"
 
     run(go())
 
