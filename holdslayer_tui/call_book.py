@@ -25,6 +25,7 @@ STATE_LABELS = {
     FAILED: "Failed",
 }
 MAX_TRANSCRIPT = 500
+LEAVES = ("hold", "human")  # IVR_STEP kinds that end the navigator's path, not a menu
 YOU_SAID = "you said: "  # transcript lines the user typed (the rest is what the call said)
 
 
@@ -158,7 +159,9 @@ class CallBook:
                     chosen=str(d.get("chosen") or ""),
                     reason=str(d.get("reason") or ""),
                 ))
-                if call.state in (DIALING, RINGING, ON_HOLD):
+                # the navigator's leaves ("on hold: the queue was reached", "a person
+                # answered") end its path; they are no new menu (the call stays on hold)
+                if d.get("kind") not in LEAVES and call.state in (DIALING, RINGING, ON_HOLD):
                     self._end_hold(call, t)
                     call.state = MENU
             case EventType.IVR_DTMF_SENT:

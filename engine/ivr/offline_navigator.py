@@ -124,6 +124,9 @@ _ACTIONS = {
     "status": re.compile(r"\b(?:status|check\s+on|where\s+is|track\w*|existing|already|"
                          r"past|previous)\b", re.I),
 }
+# where a company keeps what a caller books or changes
+_RECORDS = re.compile(r"\b(?:reservations?|bookings?|appointments?|orders?|polic(?:y|ies)|"
+                      r"subscriptions?|plans?)\b", re.I)
 # when the thing the caller calls about happens: already, today, or later
 _WHEN = {
     "past": re.compile(r"\b(?:yesterday(?:'s)?|last\s+(?:week|month|night|year|time)|ago|"
@@ -192,7 +195,19 @@ def _action_fit(intent_actions: set[str], label: str, has_problem: bool) -> floa
         return -0.3
     if (intent_actions == {"new"}) and label_actions & {"change", "status"}:
         return -0.2
+    if label_actions == {"status"} and intent_actions and "status" not in intent_actions:
+        return -0.3  # "the status of a flight" checks one; it cannot change or book it
     return 0.0
+
+
+def _record_fit(intent_actions: set[str], intent_stems: set[str], label: str) -> float:
+    """+0.2 when the caller wants something booked or changed and the option is the record
+    it is kept in, by the menu's word for it: "change my flight" is done in "reservations"
+    (the word the flight shares with "the status of a flight" pulled it there)."""
+    if not intent_actions & {"new", "change"} or not _RECORDS.search(label):
+        return 0.0
+    kept_in = {stem(w) for s in intent_stems for w in _SYNONYMS.get(s, ())}
+    return 0.2 if any(stem(w) in kept_in for w in _RECORDS.findall(label.lower())) else 0.0
 
 
 def _when_fit(intent: str, label: str) -> float:
@@ -333,6 +348,7 @@ class OfflineNavigator:
             if has_problem and _FIXES.search(label):
                 score += 0.4
             score += _action_fit(intent_actions, label, has_problem)
+            score += _record_fit(intent_actions, content_stems(intent_words), label)
             score += _when_fit(intent, label)
             if opt.kind == "agent":
                 score = max(score, AGENT_FLOOR) + (0.6 if wants_person else 0.0)

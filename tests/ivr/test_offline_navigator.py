@@ -34,6 +34,20 @@ def test_meaning_and_words_beat_embeddings_alone(nav):
     assert c.ranked[0] == "2" and "*" not in c.ranked
 
 
+AIRLINE = ("For reservations, press 1. For the status of a flight, press 2. For lost or delayed "
+           "baggage, press 3. For our frequent flyer program, press 4.")
+
+
+@pytest.mark.parametrize(("intent", "key"), [
+    ("change my flight", "1"), ("cancel my flight", "1"), ("book a flight", "1"),
+    ("is my flight on time", "2"), ("check my flight status", "2"),
+])  # fmt: skip
+def test_a_flight_is_changed_in_reservations_not_in_its_status(nav, intent, key):
+    # the shared word "flight" sent "change my flight" to the status line, which asks for a
+    # flight number, says it is on time and hangs up (the demo airline did just that)
+    assert choose(nav, AIRLINE, intent, company="Skyward Air").digits == key
+
+
 def test_paraphrase_without_shared_words(nav):
     c = choose(nav, "Press 1 for billing. Press 2 for technical support. Press 3 to cancel your "
                "service. Or press 0 for an operator.", "my internet keeps dropping")

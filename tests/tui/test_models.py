@@ -102,6 +102,23 @@ def test_ivr_steps_and_digits_build_the_tree() -> None:
     assert call.loose_digits == "90" and call.ivr[1].chosen == "3"
 
 
+def test_the_navigator_reaching_the_queue_leaves_the_call_on_hold() -> None:
+    """Its leaf step comes with (or just after) HOLD_DETECTED: the call showed "Menu" for the
+    whole hold, and "hold 0:00" once the person came."""
+    book = CallBook()
+    book.apply(ev(EventType.CALL_STARTED, 100, target="demo:telco", company="Nimbus Mobile"))
+    book.apply(ev(EventType.CALL_ANSWERED, 101))
+    book.apply(ev(EventType.IVR_STEP, 110, node_id="main", chosen="1"))
+    book.apply(ev(EventType.HOLD_DETECTED, 111))
+    call = book.apply(ev(EventType.IVR_STEP, 111.2, node_id="hold", kind="hold",
+                         reason="on hold: the queue was reached"))
+    assert call.state == ON_HOLD and call.hold_seconds(now=141) == 30
+    call = book.apply(ev(EventType.HUMAN_DETECTED, 137))
+    book.apply(ev(EventType.IVR_STEP, 137.1, node_id="human", kind="human"))
+    assert call.state == PERSON and call.hold_seconds(now=999) == 26
+    assert [n.node_id for n in call.ivr] == ["main", "hold", "human"]
+
+
 def test_unknown_call_events_are_ignored() -> None:
     assert CallBook().apply(ev(EventType.HOLD_DETECTED, 1)) is None
 
