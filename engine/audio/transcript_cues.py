@@ -125,11 +125,15 @@ _WAIT = re.compile(
 _WAIT_LOOSE = re.compile(
     r"\b(?:approximately|about|around|less than)\s+" + _NUM + r"\s+(minutes?|seconds?|hours?)", re.I
 )
+_CALLED_BACK = r"(?:call(?:ed)?[ -]?back|call (?:you|me) back|return your call)"
+_KEY = r"(\d|one|two|three|four|five|six|seven|eight|nine|star|pound)"
 _CALLBACK = re.compile(
-    r"\b(?:press|say)\s+(\d|one|two|three|four|five|six|seven|eight|nine|star|pound)\b[^.]*?"
-    r"\b(?:call(?:ed)? ?back|return your call)"
-    r"|\b(?:call(?:ed)? ?back|return your call)[^.]*?\b(?:press|say)\s+"
-    r"(\d|one|two|three|four|five|six|seven|eight|nine|star|pound)\b",
+    rf"\b(?:press|say)\s+{_KEY}\b[^.]*?\b{_CALLED_BACK}"
+    rf"|\b{_CALLED_BACK}[^.]*?\b(?:press|say)\s+{_KEY}\b"
+    # the key in a sentence of its own ("...without losing your place in line. Press one or
+    # stay on the line."): speech-to-text ends the offer's sentence before its key
+    rf"|\b{_CALLED_BACK}[^.]*[.!?]\s+(?:please\s+)?(?:press|say)\s+{_KEY}\b(?:\s+now)?"
+    r"(?=\s*(?:[.!?,]|or\s+stay|$))",
     re.I,
 )
 
@@ -347,6 +351,6 @@ def parse_queue(text: str) -> dict[str, object]:
         out["callback_offer"] = True
         digit = _num(key)
         out["callback_key"] = str(digit) if digit is not None else key.lower()
-    elif re.search(r"\b(call(ed)? ?back|return your call)\b", text, re.I):
+    elif re.search(rf"\b{_CALLED_BACK}\b", text, re.I):
         out["callback_offer"] = True
     return out

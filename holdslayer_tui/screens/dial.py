@@ -7,6 +7,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.events import Key
 from textual.message import Message
 from textual.widgets import Button, Footer, Header, Input, Label, OptionList
 from textual.widgets.option_list import Option
@@ -34,7 +35,7 @@ class DialScreen(HsScreen):
                         id="dial-help")
             yield OptionList(id="companies")
             yield Input(placeholder="(800) 555-1234, sip:help@example.com or demo:acme_bank",
-                        id="target")
+                        id="target", select_on_focus=False)  # typing on the list goes on here
             yield Input(placeholder="what you want, e.g. dispute a charge · Enter calls",
                         id="intent")
             yield Input(placeholder="hand over to: your phone (number or SIP URI); blank = here",
@@ -88,6 +89,17 @@ class DialScreen(HsScreen):
         options.add_options([Option(c.label, id=c.target) for c in choices])
         if highlighted is not None and highlighted < len(choices):
             options.highlighted = highlighted
+
+    def on_key(self, event: Key) -> None:
+        """Typing on the company list starts a number: the list has the focus first, and a
+        user who just types "1800..." or "demo:..." should not see nothing happen."""
+        options = self.query_one("#companies", OptionList)
+        ch = event.character
+        if options.has_focus and ch and ch.isprintable() and not ch.isspace():
+            event.stop()
+            target = self.query_one("#target", Input)
+            target.focus()
+            target.insert_text_at_cursor(ch)
 
     def prefill(self, target: str) -> None:
         self.query_one("#target", Input).value = target

@@ -49,8 +49,9 @@ def status_line(call: CallView, now: float) -> str:
         parts.append(f"position {call.queue_position}")
     if call.wait_minutes is not None:
         parts.append(f"wait ~{call.wait_minutes:g} min")
-    if call.callback_key and call.live:
-        parts.append(f"callback offered: press {call.callback_key}")
+    if call.callback_key and call.live:  # "?": offered, but its key was not heard
+        parts.append("callback offered" + (f": press {call.callback_key}"
+                                           if call.callback_key != "?" else ""))
     if call.handover == "waiting" and call.state != PERSON:
         parts.append("kept warm")
     if call.listening:

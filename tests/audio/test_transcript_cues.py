@@ -82,6 +82,14 @@ def test_callback_offer_with_its_key():
     q = parse_queue("To receive a call back instead of waiting on hold, press 1 now.")
     assert q["callback_offer"] is True and q["callback_key"] == "1"
     assert parse_queue("Thank you for your patience.") == {}
+    # speech-to-text ends the offer's sentence before its key; "call you back" is one too
+    q = parse_queue("To be called back when an agent is available without losing your place "
+                    "in line. Press one or stay on the line.")
+    assert q["callback_key"] == "1"
+    assert parse_queue("To have us call you back instead of waiting, press 1.")[
+        "callback_key"] == "1"
+    # a key for something else in the next sentence is not the callback's
+    assert "callback_key" not in parse_queue("We will call you back. Press 2 for billing.")
 
 
 @pytest.mark.parametrize(("text", "words"), [

@@ -105,6 +105,21 @@ def test_enter_after_the_number_goes_on_to_the_intent(fake_runtime) -> None:
     run(go())
 
 
+def test_typing_on_the_company_list_starts_a_number(fake_runtime) -> None:
+    async def go() -> None:
+        app = make_app(fake_runtime)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.engine_state == "ready")
+            options = app.screen.query_one("#companies")
+            options.focus()
+            await pilot.pause()
+            await pilot.press(*"1800", "space", *"flowers")
+            assert app.screen.query_one("#target").value == "1800 flowers"
+            assert app.focused is not None and app.focused.id == "target"
+
+    run(go())
+
+
 def test_a_call_that_cannot_be_placed_keeps_what_was_typed(fake_runtime, monkeypatch) -> None:
     def refuse(target: str, **_: object) -> str:
         raise ConnectionError("the SIP trunk did not answer")  # the number itself is fine
