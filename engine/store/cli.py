@@ -11,6 +11,7 @@ from typing import Any
 from engine.analytics import CallAnalytics
 from engine.sip.line_quality import summary
 from engine.store.database import HistoryStore
+from engine.store.models import so_far
 from engine.store.paths import DB_ENV
 
 
@@ -76,9 +77,10 @@ def run_history(args: argparse.Namespace) -> int:
         return 0
     print(f"{'started':16}  {'company':20} {'number':16} {'outcome':11} {'hold':>6} {'total':>6}")
     for c in calls:
+        hold, total = so_far(c)
         print(
             f"{_when(c['started_at']):16}  {c['company'][:20]:20} {c['number'][:16]:16} "
-            f"{c['outcome']:11} {_dur(c['hold_seconds']):>6} {_dur(c['total_seconds']):>6}"
+            f"{c['outcome']:11} {_dur(hold):>6} {_dur(total):>6}"
         )
     return 0
 
@@ -87,9 +89,10 @@ def _print_call(call: dict[str, Any]) -> None:
     print(f"{call['company'] or call['target'] or call['call_id']}  {call['number']}")
     print(f"  started {_when(call['started_at'])}, {call['outcome']}", end="")
     print(f" ({call['cause']})" if call["cause"] else "")
+    hold, total = so_far(call)
     print(
-        f"  menu {_dur(call['ivr_seconds'])}, hold {_dur(call['hold_seconds'])}, "
-        f"total {_dur(call['total_seconds'])}, digits {call['digits'] or '-'}"
+        f"  menu {_dur(call['ivr_seconds'])}, hold {_dur(hold)}, "
+        f"total {_dur(total)}, digits {call['digits'] or '-'}"
     )
     if call.get("codec"):
         print(f"  line {summary(call['codec'], call.get('rx_loss_pct'))}")

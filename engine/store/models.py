@@ -4,6 +4,9 @@ per-row date arithmetic on a large history."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlmodel import Field, SQLModel
 
 OUTCOME_IN_PROGRESS = "in_progress"
@@ -18,6 +21,20 @@ OUTCOMES = (
     OUTCOME_HUNG_UP,
     OUTCOME_INTERRUPTED,
 )
+
+
+def so_far(call: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    """Hold and total seconds, also for a call still going, whose row has neither until it
+    ends: counted to its last event, and the hold to the person if one answered."""
+    hold, total = call.get("hold_seconds"), call.get("total_seconds")
+    started = call.get("started_at")
+    if call.get("ended_at") is not None or started is None:
+        return hold, total
+    last = call.get("last_event_at") or started
+    if call.get("hold_started_at") is not None:
+        reached = call.get("human_at") or call.get("transferred_at") or last
+        hold = max(0.0, reached - call["hold_started_at"])
+    return hold, max(0.0, last - started)
 
 
 class Call(SQLModel, table=True):

@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from engine.sip.line_quality import summary
+from engine.store.models import so_far
 from holdslayer_tui.formatting import clock, cut, outcome, when
 from holdslayer_tui.screens.base import HsScreen
 
@@ -120,10 +121,10 @@ class HistoryScreen(HsScreen):
         width = 24 if wide else 14
         for c in self._calls:
             company = c.get("company") or c.get("target") or ""
+            hold, total = so_far(c)
             row = [when(c.get("started_at")), company if wide else cut(company, 18),
                    c.get("number") or "", cut(c.get("intent") or "", width),
-                   outcome(c.get("outcome")), clock(c.get("hold_seconds")),
-                   clock(c.get("total_seconds"))]
+                   outcome(c.get("outcome")), clock(hold), clock(total)]
             if not wide:
                 del row[2]
             table.add_row(*row, key=c["call_id"])
@@ -151,11 +152,12 @@ def e(value: Any) -> str:
 
 
 def call_detail_text(call: dict[str, Any]) -> str:
+    hold, total = so_far(call)
     lines = [
         f"[b]{e(call.get('company') or call.get('target') or 'call')}[/b]"
         f"  {e(call.get('number') or '')}",
         f"started {when(call.get('started_at'))} · {outcome(call.get('outcome'))}"
-        f" · hold {clock(call.get('hold_seconds'))} · total {clock(call.get('total_seconds'))}",
+        f" · hold {clock(hold)} · total {clock(total)}",
     ]
     if call.get("intent"):
         lines.append(f"intent: {e(call['intent'])}")

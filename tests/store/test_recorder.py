@@ -125,3 +125,29 @@ def test_max_history_prunes_on_call_end(bus: EventBus, store: HistoryStore) -> N
                 ev(EventType.CALL_ENDED, f"c{i}", i * 100 + 50),
             ])
     assert [c["call_id"] for c in store.list_calls()] == ["c3", "c2"]
+
+
+def test_a_call_still_going_shows_its_hold_and_time_so_far(bus: EventBus, store: HistoryStore,
+                                                           capsys: pytest.CaptureFixture[str],
+                                                           ) -> None:
+    """The row has no durations until the call ends: history showed '—' for a call where a
+    person had already answered after 9 minutes on hold."""
+    from engine.store.cli import _print_call
+    from engine.store.models import so_far
+
+    c = "call-live"
+    with HistoryRecorder(bus, store) as rec:
+        publish_all(bus, rec, [
+            ev(EventType.CALL_STARTED, c, 0, target="demo:bank", company="Acme Bank"),
+            ev(EventType.CALL_ANSWERED, c, 2),
+            ev(EventType.HOLD_DETECTED, c, 30),
+            ev(EventType.HUMAN_DETECTED, c, 570, evidence="greeting"),
+            ev(EventType.LINE_QUALITY, c, 600, codec="PCMU/8000", loss_pct=0.0, grade="good"),
+        ])  # fmt: skip
+    call = store.get_call(c)
+    assert call["ended_at"] is None and call["hold_seconds"] is None
+    assert so_far(call) == (540.0, 600.0)
+    _print_call(call)
+    assert "hold 9:00, total 10:00" in capsys.readouterr().out
+    finished = {**call, "ended_at": T0 + 700, "hold_seconds": 540.0, "total_seconds": 700.0}
+    assert so_far(finished) == (540.0, 700.0)  # an ended call keeps what was recorded
