@@ -294,6 +294,8 @@ class HoldSlayerApp(App[int]):
             return
         if event.type == EventType.HUMAN_DETECTED:
             self._person_answered(call)
+        elif event.type == EventType.IVR_STEP and event.data.get("needs_input"):
+            self._input_needed(call, str(event.data["needs_input"]))
         elif event.type == EventType.CALL_ENDED:
             self._call_ended(call)
         self._changed(call.call_id)
@@ -329,6 +331,18 @@ class HoldSlayerApp(App[int]):
         self._write_to_terminal(alert_sequence("Hold Slayer", text))
         self.notify(text, title="Pick up!", severity="warning", timeout=15)
         self.take_over(call.call_id, auto=True)
+
+    def _input_needed(self, call: CallView, field: str) -> None:
+        """The menu asks for something only the user knows (an account number the profile
+        lacks): as loud as a person answering, or the menu times out while the user is away
+        (over SSH no desktop notification reaches them)."""
+        name = field.replace("_", " ")
+        text = f"{call.title} asks for your {name}: type it on its call screen now."
+        self.alerts.append(text)
+        self.bell()
+        self._write_to_terminal(alert_sequence("Hold Slayer", text))
+        self.notify(f"{text} Add it in Settings (profile) for next time.",
+                    title="The menu needs you", severity="warning", timeout=20)
 
     def _write_to_terminal(self, sequence: str) -> None:
         """Straight to the terminal (the headless test driver discards it)."""

@@ -105,6 +105,27 @@ def test_enter_after_the_number_goes_on_to_the_intent(fake_runtime) -> None:
     run(go())
 
 
+def test_a_menu_that_needs_the_users_account_number_alerts_them(fake_runtime) -> None:
+    async def go() -> None:
+        app = make_app(fake_runtime)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.engine_state == "ready")
+            app.call_now("demo:acme_bank", "dispute a charge", "Acme Bank")
+            await until(pilot, lambda: isinstance(app.screen, LiveCallScreen))
+            publish(fake_runtime, EventType.CALL_ANSWERED, "call1", T0 + 1)
+            publish(fake_runtime, EventType.IVR_STEP, "call1", T0 + 30, node_id="m1",
+                    transcript="Please enter your 10 digit account number", options=[],
+                    chosen="", needs_input="account_number", reason="the menu asks...")
+            said = "Acme Bank asks for your account number: type it on its call screen now."
+            await until(pilot, lambda: app.alerts == [said])
+            assert any(said in w for w in app.terminal_writes)  # OSC 9 / 777: reaches SSH
+            # the digits typed then answer that menu step
+            await pilot.press(*"1234567890#")
+            await until(pilot, lambda: app.book.get("call1").digits == "1234567890#")
+
+    run(go())
+
+
 def test_typing_on_the_company_list_starts_a_number(fake_runtime) -> None:
     async def go() -> None:
         app = make_app(fake_runtime)
