@@ -39,6 +39,20 @@ def demo_name(slug: str) -> str:
     return str(data.get("name") or slug) if isinstance(data, dict) else slug
 
 
+# what a demo company's menu asks for, so a newcomer's first call goes all the way through
+# (the demo bank wants any ten-digit account number); the user's own profile wins
+DEMO_ACCOUNT_NUMBER = "1234567890"
+
+
+def with_demo_profile(settings: Any, company: str) -> Any:
+    """``settings`` whose profile answers a demo company's data prompts."""
+    profile = settings.profile
+    if profile.account_numbers:
+        return settings
+    demo = profile.model_copy(update={"account_numbers": {company: DEMO_ACCOUNT_NUMBER}})
+    return settings.model_copy(update={"profile": demo})
+
+
 class DemoCompany:
     """``with DemoCompany("acme_bank") as demo: dial(demo.uri)``; the child dies with us."""
 

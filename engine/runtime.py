@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import Settings
-from engine.demo import DemoCompany, demo_name
+from engine.demo import DemoCompany, demo_name, with_demo_profile
 from engine.events import Event, EventBus, EventType
 from engine.recording import RecordingService
 from engine.sip.engine import SipEngine, SipError
@@ -125,7 +125,9 @@ class Runtime:
         if self._want_analyze:
             self._start_analyzer(call_id, company or t.value)  # memory per company or number
         if intent and navigate:
-            self._start_navigator(call_id, intent, company or t.value)
+            self._start_navigator(call_id, intent, company or t.value,
+                                  with_demo_profile(self.settings, company)
+                                  if t.kind == "demo" else self.settings)
         try:
             self.engine.dial(uri, call_id=call_id, via_trunk=via_trunk, dtmf_method=dtmf_method,
                              target=t.original, number=t.value if t.kind == "tel" else "",
@@ -198,12 +200,13 @@ class Runtime:
         done = self._analysis_done.get(call_id)
         return done is None or done.wait(timeout)
 
-    def _start_navigator(self, call_id: str, intent: str, company: str) -> None:
+    def _start_navigator(self, call_id: str, intent: str, company: str,
+                         settings: Settings) -> None:
         """The navigator is a side service: if it cannot start, the call goes on by hand."""
         try:
             from engine.ivr import start_navigator
 
-            session = start_navigator(self, self.bus, call_id, intent, company, self.settings)
+            session = start_navigator(self, self.bus, call_id, intent, company, settings)
         except Exception as exc:
             log.warning("IVR navigation unavailable for call %s: %s", call_id, exc)
             self.bus.emit(EventType.ENGINE_ERROR, call_id, service="ivr",

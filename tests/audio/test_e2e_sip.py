@@ -113,6 +113,23 @@ def test_a_company_called_again_is_still_navigated_from_its_remembered_menu(
         (tmp_path / "simlog" / "simulator_telco.jsonl").unlink()
 
 
+def test_a_newcomers_call_to_the_demo_bank_goes_through_its_account_number_prompt(
+    tmp_path: Path,
+) -> None:
+    """Nothing configured: the demo bank asks for a ten-digit account number the profile does
+    not have. The call sat in the prompt until the bank hung up; a demo company now gets a
+    demo number, and the call reaches the queue and Dana."""
+    r, events, log = _call(tmp_path, "acme_bank", "", hold_s=10, max_s=80.0,
+                           how=("--intent", "dispute a charge"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    keys = "".join(e["data"]["digits"] for e in events if e["event"] == "IVR_DTMF_SENT")
+    assert keys.endswith("•" * 10), keys  # an account number is never published
+    heard = "".join(e["digit"] for e in log if e["event"] == "digit")
+    assert heard.endswith("1234567890"), heard
+    assert any(e["event"] == "node" and e["kind"] == "hold" for e in log)
+    assert [e["event"] for e in events].count("HUMAN_DETECTED") == 1
+
+
 def test_the_answer_a_company_reads_before_it_hangs_up_is_in_the_transcript(
     tmp_path: Path,
 ) -> None:

@@ -19,3 +19,18 @@ def test_a_broken_company_file_fails_with_the_simulators_reason(tmp_path: Path) 
 def test_an_unknown_demo_names_the_bundled_ones() -> None:
     with pytest.raises(DemoError, match="acme_bank"):
         DemoCompany("no_such_company").start()
+
+
+def test_a_demo_company_gets_a_demo_account_number_unless_the_user_has_one() -> None:
+    from engine.config import Settings
+    from engine.demo import DEMO_ACCOUNT_NUMBER, demo_name, with_demo_profile
+    from engine.ivr.offline_navigator import profile_value
+
+    assert demo_name("acme_bank") == "Acme Bank" and demo_name("no_such") == "no_such"
+    plain = Settings()
+    demo = with_demo_profile(plain, "Acme Bank")
+    assert profile_value(demo.profile, "account_number", "Acme Bank") == DEMO_ACCOUNT_NUMBER
+    assert plain.profile.account_numbers == {}  # the user's settings are not changed
+    own = Settings(profile={"account_numbers": {"Acme Bank": "5550001111"}})
+    assert profile_value(with_demo_profile(own, "Acme Bank").profile, "account_number",
+                         "Acme Bank") == "5550001111"
