@@ -255,6 +255,7 @@ class CallStateDetector:
         # publishes them as it would a transcript, or a menu heard on an earlier call would
         # reach no one (the IVR navigator, the transcript, the history)
         self.remembered: collections.deque[tuple[SttRequest, str]] = collections.deque()
+        self._due: list[Decision] = []  # decided outside on_frame's own checks, returned by it
         self.probe_phrase_s = 0.0  # 0: no way to speak into the call, no liveness check
         self.probes: list[LivenessProbe] = []
         self.finished: list[Episode] = []
@@ -280,6 +281,8 @@ class CallStateDetector:
         if hold:
             out.append(hold)
         self._track_speech(info, pcm)
+        out.extend(self._due)
+        self._due.clear()
         self._liveness(info)
         human = self._check_human(info.t)
         if human:
@@ -684,6 +687,12 @@ class CallStateDetector:
             empty = np.zeros(0, np.int16)
             req = SttRequest(ep.id, empty, start, end, True, ep.generation)
             self.remembered.append((req, ep.text))
+            # its words count as if heard: a known "Please hold..." is hold as soon as it ends
+            # (a second call to a company waited for enough music instead)
+            if _is_hold_text(ep.cues) and ep.cues.recorded >= self.s.recorded_text_score:
+                hold = self._check_hold(self._t, text_reason=ep.text)
+                if hold:
+                    self._due.append(hold)
             return
         audio = np.concatenate(parts) if parts else np.zeros(0, np.int16)
         # keep only the newest partial: an older one still waiting is superseded

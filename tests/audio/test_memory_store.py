@@ -29,6 +29,27 @@ def test_announcements_saved_after_one_call_veto_their_replay_on_the_next(
     assert replay(audio, None, memory=memory_store.load("acme_bank")).first("human") is None
 
 
+def test_a_known_please_hold_is_hold_on_the_next_call_as_soon_as_it_ends(
+    music, prompts, line, whisper
+):
+    """Its words come from memory, not STT, on the next call to the company; they must count
+    as words heard. Before, the call waited for 4 s of music (longer when an announcement
+    came first) and showed "Menu" meanwhile."""
+    from engine.audio.replay import timed
+
+    hold_prompt = prompts("pls-hold-while-try")
+    first_call = AnnouncementMemory()
+    replay(line(np.concatenate([silence(1), hold_prompt, music[: 16000 * 8]]), seed=4),
+           timed(whisper), memory=first_call)  # fmt: skip
+    assert "hold" in " ".join(first_call.texts()).lower()
+
+    audio = line(np.concatenate([silence(1), hold_prompt, music[: 16000 * 3]]), seed=5)
+    prompt_end = 1 + len(hold_prompt) / 16000
+    hold = replay(audio, timed(whisper), memory=first_call).first("hold")
+    assert hold is not None and hold.evidence["cue"] == "transcript", hold
+    assert hold.t < prompt_end + 1.0, (hold.t, prompt_end)
+
+
 def test_saving_twice_merges_instead_of_duplicating(tmp_path):
     fp = np.random.default_rng(0).integers(0, 1 << 16, 200, dtype=np.uint16)
     mem = AnnouncementMemory()
