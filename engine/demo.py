@@ -88,7 +88,7 @@ class DemoCompany:
         if self.company not in known and not Path(self.company).is_file():
             raise DemoError(f"no demo company {self.company!r}; bundled: {', '.join(known)}")
         cmd = [sys.executable, "-m", "engine.cli", "simulate", "--company", self.company,
-               "--port", "0", "--host", "127.0.0.1"]
+               "--port", "0", "--host", "127.0.0.1", "--exit-with-parent"]
         if self.log_path:
             cmd += ["--log", str(self.log_path)]
         if self.hold_seconds is not None:

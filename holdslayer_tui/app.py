@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import signal
 import sys
 import threading
 import time
@@ -122,6 +123,7 @@ class HoldSlayerApp(App[int]):
         self._handover_legs: dict[str, str] = {}  # our phone's leg -> the company call
         self._quitting = False
         self.stop_engine_on_unmount = True
+        self.exit_on_signals = False  # run_app: SIGHUP/SIGTERM hang up every call, then exit
         self._handover_targets: dict[str, str] = {}  # call target -> user's phone
         self._synthesize = synthesize
         self._keep_warm_pcm: Any = None  # synthesised once, reused for every hand-over
@@ -139,6 +141,8 @@ class HoldSlayerApp(App[int]):
     # -- start-up -------------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.sub_title = "starting the engine…"
+        if self.exit_on_signals:
+            self._exit_on_signals()
         self.start_engine()
         if self.first_run:
             self.push_screen(WelcomeScreen(demo_choices()), self._welcome_done)
@@ -572,6 +576,35 @@ class HoldSlayerApp(App[int]):
         self.push_screen(ConfirmScreen(question, yes="Hang up and quit", no="Stay"),
                          lambda ok: self._shut_down(live) if ok else None)
 
+    def _exit_on_signals(self) -> None:
+        """A kill (SIGTERM) or a closed terminal (an SSH session that dropped: SIGHUP) ends
+        every call with a BYE, not by the process vanishing: the company's side would keep a
+        dead call up until its media timeout, and history would say "interrupted"."""
+        loop = asyncio.get_running_loop()
+        for sig, handler in ((signal.SIGTERM, self._terminated),
+                             (signal.SIGHUP, self._terminal_gone)):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, handler)
+
+    def _terminated(self) -> None:
+        if not self._quitting:
+            self._shut_down([c.call_id for c in self.book.live()])
+
+    def _terminal_gone(self) -> None:
+        """No terminal to restore or draw on (Textual's own exit then blocks writing to it):
+        hang up, close the engine and the history, and leave at once."""
+        self._quitting = True
+        live = [c.call_id for c in self.book.live()]
+
+        def finish() -> None:
+            try:
+                self.link.hang_up_all(live, timeout=1.5)
+                self.link.stop()
+            finally:
+                os._exit(0)
+
+        threading.Thread(target=finish, name="terminal-gone", daemon=True).start()
+
     def _shut_down(self, call_ids: list[str]) -> None:
         self._quitting = True
         self.queue.entries.clear()
@@ -646,6 +679,7 @@ def run_app(argv: list[str] | None = None) -> int:
         config_file=path,
     )
     app.stop_engine_on_unmount = False
+    app.exit_on_signals = True
     try:
         result = app.run()
     finally:

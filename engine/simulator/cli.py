@@ -51,6 +51,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-tcp", action="store_true", help="listen on UDP only")
     p.add_argument("--pj-log-level", type=int, default=0, help="pjsua2 log level to stderr")
     p.add_argument("--echo", action="store_true", help="also print the log lines on stderr")
+    p.add_argument("--exit-with-parent", action="store_true",
+                   help="exit when the process that started this one dies (how the app runs "
+                   "its demo companies: none is left behind when it is killed)")
     p.set_defaults(func=run)
 
 
@@ -76,8 +79,15 @@ def run(args: argparse.Namespace) -> int:
         stop["requested"] = True
 
     old = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    parent = os.getppid()
+
+    def stop_requested() -> bool:
+        # a parent killed outright (SIGKILL, a closed SSH session) cannot stop us: notice
+        # that we were handed to another parent instead
+        return stop["requested"] or (args.exit_with_parent and os.getppid() != parent)
+
     try:
-        return _run(args, lambda: stop["requested"])
+        return _run(args, stop_requested)
     finally:
         for sig, handler in old.items():
             signal.signal(sig, handler)

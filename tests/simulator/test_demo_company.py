@@ -34,3 +34,36 @@ def test_a_demo_company_gets_a_demo_account_number_unless_the_user_has_one() -> 
     own = Settings(profile={"account_numbers": {"Acme Bank": "5550001111"}})
     assert profile_value(with_demo_profile(own, "Acme Bank").profile, "account_number",
                          "Acme Bank") == "5550001111"
+
+
+def test_a_demo_company_does_not_outlive_an_app_killed_outright(tmp_path: Path) -> None:
+    """SIGKILL (or a crash) leaves no way to stop the child: it notices its parent went."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = ("import time\nfrom engine.demo import DemoCompany\n"
+              "d = DemoCompany('telco').start()\nprint(d.proc.pid, flush=True)\ntime.sleep(120)")
+    app = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        sim = int(app.stdout.readline())
+    finally:
+        app.send_signal(signal.SIGKILL)
+        app.wait()
+
+    def running() -> bool:
+        try:
+            state = Path(f"/proc/{sim}/stat").read_text().split(")")[-1].split()[0]
+        except OSError:
+            return False
+        return state != "Z"
+
+    deadline = time.monotonic() + 15
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    alive = running()
+    if alive:
+        os.kill(sim, signal.SIGKILL)
+    assert not alive, "the simulator outlived the app that started it"
