@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from engine.config import ConfigError, load_settings
@@ -151,9 +152,10 @@ def run_call(args: argparse.Namespace) -> int:
                  demo_log_dir=args.demo_log)
     if args.demo_log:
         args.demo_log.mkdir(parents=True, exist_ok=True)
-    interrupted = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
-    signal.signal(signal.SIGTERM, lambda *_: interrupted.set())
+    interrupted = Interrupted()
+    previous = signal.signal(signal.SIGINT, interrupted.by_signal("Ctrl-C"))
+    signal.signal(signal.SIGTERM, interrupted.by_signal("SIGTERM"))
+    signal.signal(signal.SIGHUP, interrupted.by_signal("terminal closed"))  # a BYE, not a vanish
     try:
         printer = rt.bus.subscribe(show)
         try:
@@ -183,8 +185,21 @@ def run_call(args: argparse.Namespace) -> int:
         rt.stop()
 
 
+class Interrupted(threading.Event):
+    """Set by a signal; ``why`` says which, for the hang-up reason history keeps."""
+
+    why = ""
+
+    def by_signal(self, why: str) -> Callable[..., None]:
+        def handler(*_: object) -> None:
+            self.why = self.why or why
+            self.set()
+
+        return handler
+
+
 def _follow(rt, call_id: str, events, args: argparse.Namespace,
-            interrupted: threading.Event) -> int:
+            interrupted: Interrupted) -> int:
     started = time.monotonic()
     answered_at: float | None = None
     digits_future = None
@@ -216,7 +231,7 @@ def _follow(rt, call_id: str, events, args: argparse.Namespace,
             continue
         reason = None
         if interrupted.is_set():
-            reason = "hung up by user (Ctrl-C)"
+            reason = f"hung up by user ({interrupted.why})"
         elif asked_to_hang_up:
             reason = asked_to_hang_up
         elif args.max_seconds and now - started >= args.max_seconds:

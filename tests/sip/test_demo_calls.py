@@ -98,3 +98,32 @@ def test_malformed_config_names_file_and_key(tmp_path: Path, monkeypatch) -> Non
     monkeypatch.setenv("HOLDSLAYER_CONFIG", str(cfg))
     rc, _, err = run_call(tmp_path, "demo:telco")
     assert rc == 2 and f"{cfg}, line 2: sip.rtp_timeout" in err
+
+
+def test_a_closed_terminal_hangs_the_call_up_with_a_bye(tmp_path: Path) -> None:
+    """``holdslayer call`` in a terminal that closes (SIGHUP): it died without a BYE, the
+    company kept the call up and its simulator ran on."""
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "call", "demo:telco", "--json",
+         "--demo-log", str(tmp_path / "simlog")],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    lines = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(json.loads(line))
+            if lines[-1]["event"] == "CALL_ANSWERED":
+                break
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGHUP)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    lines += [json.loads(x) for x in out.splitlines() if x.startswith("{")]
+    ended = next(e for e in lines if e["event"] == "CALL_ENDED")["data"]
+    assert ended["reason"] == "hung up by user (terminal closed)", ended
+    assert any(e["event"] == "hangup" and e["by"] == "caller" for e in sim_log(tmp_path, "telco"))
+    assert proc.returncode == 0
