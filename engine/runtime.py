@@ -219,6 +219,8 @@ class Runtime:
         """A key pressed by hand means the user is working the menu: navigation steps aside."""
         if event.data.get("source", "user") == "navigator":
             return
+        if getattr(self._navigators.get(event.call_id), "awaiting_user", ""):
+            return  # the account number the menu asked the user for: navigation goes on
         session = self._navigators.pop(event.call_id, None)
         if session is not None:
             with contextlib.suppress(Exception):

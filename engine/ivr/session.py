@@ -138,6 +138,9 @@ class IvrSession:
         self._replay_i = 0
         self._learned: list[FlowStep] = []
         self._asked: set[str] = set()  # data prompts the user was told about
+        # the data prompt the user was asked to answer by hand, until we act again: their
+        # keys are that answer, not a sign they took the menu over
+        self.awaiting_user = ""
         self._chunks: dict[float, tuple[float, str]] = {}  # start → (end, text)
         self._floor_t = -1e9  # transcripts starting before our last key are stale
         self._audio_t = 0.0
@@ -368,6 +371,7 @@ class IvrSession:
         if field in self._asked:
             return
         self._asked.add(field)
+        self.awaiting_user = field
         name = field.replace("_", " ")
         self.bus.emit(EventType.IVR_STEP, self.call_id, node_id=node_id(menu),
                       transcript=menu.text, options=[], chosen="", needs_input=field,
@@ -383,6 +387,7 @@ class IvrSession:
     def _act(self, menu: ParsedMenu, choice: Choice, *, method: str | None = None,
              attempt: int = 0, tried: set[str] | None = None, replayed: bool = False) -> None:
         self._pending = None
+        self.awaiting_user = ""
         if len(self.result.keys) >= self.s.max_actions:
             return
         action = choice.action
