@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from engine.config import ConfigError, load_settings
 from engine.demo import DemoError
@@ -175,6 +176,9 @@ def run_call(args: argparse.Namespace) -> int:
                                     navigate=not args.digits)
         except (SipError, DemoError) as exc:
             return fail(str(exc), 1)
+        if sys.stdin is not None and sys.stdin.isatty():
+            threading.Thread(target=_keys_from_terminal, args=(rt, call_id), daemon=True,
+                             name="terminal-keys").start()
         status = _follow(rt, call_id, events, args, interrupted)
         rt.wait_analysis(call_id)  # the last words are transcribed after the call ends
         rt.recordings.stop_all()
@@ -183,6 +187,18 @@ def run_call(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
         rt.stop()
+
+
+def _keys_from_terminal(rt: Any, call_id: str) -> None:
+    """Keys typed on the terminal, then Enter, are pressed on the call: how a user of the
+    headless call answers a prompt the navigator cannot (an account number it lacks)."""
+    for line in sys.stdin:
+        digits = "".join(ch for ch in line if ch in "0123456789*#")
+        if digits:
+            try:
+                rt.engine.send_dtmf(call_id, digits).add_done_callback(lambda f: f.exception())
+            except SipError as exc:
+                print(f"holdslayer call: keys not sent: {exc}", file=sys.stderr)
 
 
 class Interrupted(threading.Event):

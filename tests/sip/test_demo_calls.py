@@ -127,3 +127,33 @@ def test_a_closed_terminal_hangs_the_call_up_with_a_bye(tmp_path: Path) -> None:
     assert ended["reason"] == "hung up by user (terminal closed)", ended
     assert any(e["event"] == "hangup" and e["by"] == "caller" for e in sim_log(tmp_path, "telco"))
     assert proc.returncode == 0
+
+
+def test_keys_typed_on_the_terminal_answer_what_the_menu_asks(tmp_path: Path) -> None:
+    """The headless call, run by hand: the airline wants a flight number the profile lacks,
+    and the user types it (then Enter) where the call is running."""
+    import os
+    import pty
+    import time
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "call", "demo:airline", "--json",
+         "--intent", "the status of my flight", "--demo-log", str(tmp_path / "simlog")],
+        stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    os.close(slave)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            event = json.loads(line)
+            if event["event"] == "IVR_STEP" and event["data"].get("needs_input"):
+                break
+        time.sleep(0.5)
+        os.write(master, b"123#\n")
+        out, _ = proc.communicate(timeout=90)
+    finally:
+        proc.kill()
+        os.close(master)
+    inputs = [e["value"] for e in sim_log(tmp_path, "airline") if e["event"] == "input"]
+    assert inputs == ["123"], out[-2000:]
+    assert proc.returncode == 0
