@@ -8,6 +8,7 @@ stderr with exit status 2 (bad input) or 1 (the call failed).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -192,9 +193,11 @@ def run_call(args: argparse.Namespace) -> int:
 def _keys_from_terminal(rt: Any, call_id: str) -> None:
     """Keys typed on the terminal, then Enter, are pressed on the call: how a user of the
     headless call answers a prompt the navigator cannot (an account number it lacks)."""
-    for line in sys.stdin:
-        digits = "".join(ch for ch in line if ch in "0123456789*#")
-        if digits:
+    with contextlib.suppress(OSError, ValueError):  # the terminal closed under us
+        for line in sys.stdin:
+            digits = "".join(ch for ch in line if ch in "0123456789*#")
+            if not digits:
+                continue
             try:
                 rt.engine.send_dtmf(call_id, digits).add_done_callback(lambda f: f.exception())
             except SipError as exc:
