@@ -328,12 +328,17 @@ class HoldSlayerApp(App[int]):
     def _changed(self, call_id: str) -> None:
         self.screen.post_message(CallsChanged(call_id))
 
-    def _person_answered(self, call: CallView) -> None:
-        text = f"A person answered at {call.title}!"
+    def _alert(self, text: str, title: str, toast: str, timeout: float) -> None:
+        """Everything that reaches a user who is not looking: the bell, the terminal's own
+        notification (OSC 9/777, over SSH too) and a toast."""
         self.alerts.append(text)
         self.bell()
         self._write_to_terminal(alert_sequence("Hold Slayer", text))
-        self.notify(text, title="Pick up!", severity="warning", timeout=15)
+        self.notify(toast, title=title, severity="warning", timeout=timeout)
+
+    def _person_answered(self, call: CallView) -> None:
+        text = f"A person answered at {call.title}!"
+        self._alert(text, "Pick up!", text, 15)
         self.take_over(call.call_id, auto=True)
 
     def _input_needed(self, call: CallView, field: str) -> None:
@@ -342,11 +347,8 @@ class HoldSlayerApp(App[int]):
         (over SSH no desktop notification reaches them)."""
         name = field.replace("_", " ")
         text = f"{call.title} asks for your {name}: type it on its call screen now."
-        self.alerts.append(text)
-        self.bell()
-        self._write_to_terminal(alert_sequence("Hold Slayer", text))
-        self.notify(f"{text} Add it in Settings (profile) for next time.",
-                    title="The menu needs you", severity="warning", timeout=20)
+        self._alert(text, "The menu needs you",
+                    f"{text} Add it in Settings (profile) for next time.", 20)
 
     def _write_to_terminal(self, sequence: str) -> None:
         """Straight to the terminal (the headless test driver discards it)."""

@@ -88,6 +88,10 @@ class DetectorSettings:
     bed_unsettled_db: float = 5.0
     liveness: LivenessSettings = dataclasses.field(default_factory=LivenessSettings)
 
+    def recording_words(self, cues: transcript_cues.TextCues) -> bool:
+        """The words are a recording's: enough of its cues, and no more of a person's."""
+        return cues.recorded >= self.recorded_text_score and cues.recorded >= cues.human
+
     def person_words(self, cues: transcript_cues.TextCues) -> bool:
         """The words are a person's: enough of their cues, and few of a recording's (or
         far fewer than of a person's)."""
@@ -689,7 +693,7 @@ class CallStateDetector:
             self.remembered.append((req, ep.text))
             # its words count as if heard: a known "Please hold..." is hold as soon as it ends
             # (a second call to a company waited for enough music instead)
-            if _is_hold_text(ep.cues) and ep.cues.recorded >= self.s.recorded_text_score:
+            if self.s.recording_words(ep.cues) and _is_hold_text(ep.cues):
                 hold = self._check_hold(self._t, text_reason=ep.text)
                 if hold:
                     self._due.append(hold)
@@ -736,7 +740,7 @@ class CallStateDetector:
             if m is not None and m.index != ep.memory_index:
                 ep.repeat = m
                 ep.recorded = "words heard before"
-        if ep.cues.recorded >= self.s.recorded_text_score and ep.cues.recorded >= ep.cues.human:
+        if self.s.recording_words(ep.cues):
             ep.recorded = ep.recorded or "words of a recording: " + ", ".join(
                 r[1:] for r in ep.cues.reasons if r.startswith("-")
             )

@@ -342,13 +342,14 @@ class OfflineNavigator:
             intent_words = _without_words(intent_words, topic)
         intent_actions = {k for k, rx in _ACTIONS.items() if rx.search(intent)}
         wants_callback = bool(_CALLBACK_WANTED.search(intent))
+        intent_stems = content_stems(intent_words)
         out: dict[str, float] = {}
         for opt, s, label in zip(options, sem, labels, strict=True):
             score = s + keyword_score(intent_words, label)
             if has_problem and _FIXES.search(label):
                 score += 0.4
             score += _action_fit(intent_actions, label, has_problem)
-            score += _record_fit(intent_actions, content_stems(intent_words), label)
+            score += _record_fit(intent_actions, intent_stems, label)
             score += _when_fit(intent, label)
             if opt.kind == "agent":
                 score = max(score, AGENT_FLOOR) + (0.6 if wants_person else 0.0)
