@@ -37,7 +37,20 @@ def line_trouble(call: CallView) -> str:
     return ", ".join(why)
 
 
-def status_line(call: CallView, now: float) -> str:
+def pack(parts: list[str], width: int, sep: str = "   ") -> str:
+    """Parts on as few lines as ``width`` allows, broken only between parts: a status that
+    wraps mid-part reads "callback offered: press" / "1"."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + len(sep) + len(part) <= width:
+            lines[-1] += sep + part
+        else:
+            lines.append(part)
+    return "\n".join(lines)
+
+
+def status_line(call: CallView, now: float, width: int = 0) -> str:
+    """The call's state and figures (``width``: the columns they must fit, 0 for one line)."""
     parts = [f"● {call.state_label}"]
     if call.state == PERSON:
         parts[0] += (" pick up — t takes the call" if call.handover == "active"
@@ -58,7 +71,7 @@ def status_line(call: CallView, now: float) -> str:
         parts.append("listening")
     if call.line_grade and call.live:
         parts.append(f"line {call.line_grade}")
-    line = "   ".join(parts)
+    line = pack(parts, width) if width > 0 else "   ".join(parts)
     if call.state == PERSON and call.person_why:
         line += f"\nheard: {call.person_why}"
     if call.line_grade == "poor" and call.live:
@@ -149,7 +162,8 @@ class LiveCallScreen(HsScreen):
     def _tick_clock(self) -> None:
         call = self.call
         if call is not None:
-            self.query_one("#call-status", Static).update(status_line(call, self.hs.clock()))
+            status = self.query_one("#call-status", Static)
+            status.update(status_line(call, self.hs.clock(), status.content_size.width))
 
     def _tick_meter(self) -> None:
         levels = self.hs.link.levels

@@ -158,3 +158,23 @@ def test_settings_validation_names_the_field() -> None:
     assert errors == {} and ok.sip.registrar == "sip:pbx.example.com"
     bad, errors = validate(Settings(), {"sip.transport": "carrier-pigeon"})
     assert bad is None and "sip.transport" in errors
+
+
+def test_a_long_status_breaks_between_its_parts() -> None:
+    from holdslayer_tui.screens.live_call import status_line
+
+    book = CallBook()
+    book.apply(ev(EventType.CALL_STARTED, 100, target="demo:airline"))
+    book.apply(ev(EventType.HOLD_DETECTED, 110))
+    book.apply(ev(EventType.QUEUE_POSITION, 300, position=12, wait_minutes=35))
+    book.apply(ev(EventType.CALLBACK_OFFER, 310, key="1"))
+    call = book.apply(ev(EventType.LINE_QUALITY, 320, codec="PCMU/8000", loss_pct=0.1,
+                         jitter_ms=3.0, grade="good", window_s=5.0))
+    parts = ["● On hold", "hold 10:50", "call 11:00", "position 12", "wait ~35 min",
+             "callback offered: press 1", "line good"]
+    assert status_line(call, now=760) == "   ".join(parts)  # no width known: one line
+    for width in (40, 60, 80):
+        lines = status_line(call, now=760, width=width).split("\n")
+        assert all(len(line) <= width for line in lines), lines
+        assert [p for line in lines for p in line.split("   ")] == parts  # no part cut
+    assert len(status_line(call, now=760, width=200).split("\n")) == 1
