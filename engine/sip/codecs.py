@@ -11,6 +11,13 @@ from collections.abc import Sequence
 
 import pjsua2 as pj
 
+# What a softphone offers a trunk when told nothing, best first: wideband G.722, then G.711,
+# which every trunk has, then the rest. pjsua2's own order puts speex and iLBC and GSM (low
+# bit rates: a recognizer hears them worse) before G.711, and a PBX that takes the caller's
+# order then picks GSM on a line that could have carried G.711.
+STANDARD_ORDER = ("G722/16000", "PCMU/8000", "PCMA/8000", "speex/16000", "speex/32000",
+                  "speex/8000", "iLBC/8000", "GSM/8000")
+
 
 def codec_ids(ep: pj.Endpoint) -> list[str]:
     """This build's codecs ("PCMU/8000/1", ...), in pjsua2's default order."""
@@ -37,6 +44,16 @@ def offer_only(ep: pj.Endpoint, names: Sequence[str]) -> list[str]:
         order += found
     for cid in have:
         ep.codecSetPriority(cid, 0)
+    for rank, cid in enumerate(order):
+        ep.codecSetPriority(cid, 254 - rank)
+    return order
+
+
+def prefer_standard(ep: pj.Endpoint) -> list[str]:
+    """Offer every codec of the build, in :data:`STANDARD_ORDER` (those it does not name
+    keep their place after them). Returns the ids in the order offered."""
+    have = codec_ids(ep)
+    order = [cid for name in STANDARD_ORDER for cid in have if matches(cid, name)]
     for rank, cid in enumerate(order):
         ep.codecSetPriority(cid, 254 - rank)
     return order

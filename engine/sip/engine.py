@@ -34,7 +34,7 @@ from engine.config import SipSettings
 from engine.events import Event, EventBus, EventType
 from engine.sip import commands as cmds
 from engine.sip.audio_tap import AudioTap
-from engine.sip.codecs import offer_only
+from engine.sip.codecs import offer_only, prefer_standard
 from engine.sip.dtmf import DtmfMethod, plan_digits, tone
 from engine.sip.line_quality import LineQuality, loss_pct
 from engine.sip.pj_objects import (
@@ -400,6 +400,8 @@ class SipEngine:
                 offer_only(ep, s.codecs)
             except ValueError as exc:
                 raise ValueError(f"[sip] codecs: {exc}") from None
+        else:
+            prefer_standard(ep)
         tid = self._create_transport(s.transport, s.bind_port)
         self.local_port = int(ep.transportGetInfo(tid).localName.rsplit(":", 1)[1])
         ep.libStart()

@@ -182,6 +182,24 @@ def test_the_codecs_configured_are_the_only_ones_offered(bus: EventBus, answer_p
         engine.stop()
 
 
+def test_with_no_codecs_configured_a_call_gets_g722_not_a_low_bit_rate_codec(
+    bus: EventBus, answer_peer
+) -> None:
+    """A far end that takes the caller's order (as PJSIP does) gets wideband G.722, then
+    G.711: pjsua2's own order offers speex, iLBC and GSM first, which a PBX would pick."""
+    peer = answer_peer(440)
+    events = bus.subscribe_queue()
+    engine = SipEngine(bus, SipSettings()).start()
+    try:
+        call = engine.dial(f"sip:company@127.0.0.1:{peer.port}")
+        wait_event(events, EventType.CALL_ANSWERED, call)
+        time.sleep(0.5)
+        engine.hangup(call).result(5)
+        assert wait_event(events, EventType.CALL_ENDED, call).data["codec"] == "G722/16000"
+    finally:
+        engine.stop()
+
+
 def test_a_codec_the_build_lacks_stops_the_engine_with_those_it_has() -> None:
     # in a process of its own: a failed start leaves pjsua2's one Endpoint per process
     # behind, so no other engine could start in this one

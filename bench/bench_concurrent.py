@@ -1,0 +1,175 @@
+"""Many calls at once, in real time: does the live pipeline keep up, and how late is the alert?
+
+``bench_detection.py`` replays one call at a time and models the STT worker's delay from
+its CPU time. A user queues several calls, and every call's analyzer shares one process,
+two cores and one Whisper model (which runs one request at a time). This runs ``--calls``
+corpus calls side by side through the live :class:`CallAudioAnalyzer`, each fed its 20 ms
+frames on its own thread at the wall clock's pace (as the runtime feeds it from the audio
+tap), starting ``--stagger`` seconds apart, and prints:
+
+* per call: hit / miss / false alarm, and the alert's latency from the person's first word
+  by the wall clock (the analyzer's own stream clock lags it when a feeder falls behind);
+* latency median / p95 / max, false alarms, misses;
+* how far the feeders fell behind real time (a frame handled late is an alert held back);
+* CPU seconds per call-minute of the whole process (frames, voice prints, STT, threads).
+
+    nice -n 10 .venv/bin/python bench/bench_concurrent.py --calls 20 --split test
+
+Nothing is cached: every transcript is computed when a live call would compute it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.audio.analyzer import CallAudioAnalyzer, shared_stt  # noqa: E402
+from engine.audio.corpus import CorpusCall, build_corpus  # noqa: E402
+from engine.audio.voice_print import shared_encoder  # noqa: E402
+from engine.events import Event, EventBus, EventType  # noqa: E402
+
+FRAME = 320  # 20 ms at 16 kHz
+AFTER_PERSON_S = 3.0  # feed this long after the alert (the analyzer goes on transcribing)
+
+
+class TimedBus(EventBus):
+    """The bus, noting by the wall clock when each call's hold and person were published."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: dict[tuple[str, EventType], tuple[float, Event]] = {}
+
+    def publish(self, event: Event) -> Event:
+        if event.type in (EventType.HOLD_DETECTED, EventType.HUMAN_DETECTED):
+            self.seen.setdefault((event.call_id, event.type), (time.monotonic(), event))
+        return super().publish(event)
+
+
+@dataclasses.dataclass(slots=True)
+class Run:
+    call: CorpusCall
+    start: float = 0.0  # wall clock of the call's first frame
+    lag_max: float = 0.0  # how far behind its frames' due times the feeder fell, at most
+    lag_sum: float = 0.0
+    frames: int = 0
+    seconds: float = 0.0  # of audio fed
+
+
+def feed(run: Run, bus: TimedBus, start: float) -> None:
+    """One call's feeder: frames at their due time, as the runtime's tap reader delivers them
+    (a late feeder handles the backlog at once, as the tap's buffer would let it)."""
+    call = run.call
+    analyzer = CallAudioAnalyzer(bus, call.id)
+    run.start = start
+    n = len(call.audio) // FRAME
+    try:
+        for i in range(n):
+            due = start + i * FRAME / 16000
+            now = time.monotonic()
+            if now < due:
+                time.sleep(due - now)
+            else:
+                run.lag_max = max(run.lag_max, now - due)
+                run.lag_sum += now - due
+            analyzer.feed(call.audio[i * FRAME : (i + 1) * FRAME], i * FRAME / 16000)
+            run.frames += 1
+            human = bus.seen.get((call.id, EventType.HUMAN_DETECTED))
+            if human is not None and time.monotonic() - human[0] >= AFTER_PERSON_S:
+                break
+    finally:
+        run.seconds = run.frames * FRAME / 16000
+        analyzer.close()
+
+
+def result(run: Run, bus: TimedBus) -> dict[str, object]:
+    call = run.call
+    seen = bus.seen.get((call.id, EventType.HUMAN_DETECTED))
+    row: dict[str, object] = {"id": call.id, "onset": call.human_onset,
+                              "hold_s": round(call.hold_s, 1)}  # fmt: skip
+    if seen is None:
+        row["result"] = "miss" if call.human_onset is not None else "ok"
+        return row
+    wall, event = seen
+    at = wall - run.start  # seconds into the call by the wall clock
+    row["rule"] = (event.data.get("evidence") or {}).get("rule", "")
+    if call.human_onset is None or at < call.human_onset:
+        row["result"], row["at"] = "false_alarm", round(at, 2)
+    else:
+        row["result"], row["latency"] = "hit", round(at - call.human_onset, 3)
+    return row
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--calls", type=int, default=20, help="calls at once")
+    ap.add_argument("--split", default="test", choices=["tune", "test"])
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--hold-min", type=float, default=60.0, help="seconds of hold, at least")
+    ap.add_argument("--hold-max", type=float, default=240.0, help="seconds of hold, at most")
+    ap.add_argument("--stagger", type=float, default=3.0, help="seconds between call starts")
+    ap.add_argument("--json", type=Path, help="write per-call results here")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print every call")
+    args = ap.parse_args(argv)
+
+    calls = list(build_corpus(args.split, args.calls, (args.hold_min, args.hold_max), args.seed))
+    shared_stt()._load()  # the models load once per process, before the clock starts
+    shared_encoder()
+    bus = TimedBus()
+    runs = [Run(c) for c in calls]
+    t0 = time.monotonic() + 1.0
+    cpu0 = time.process_time()
+    threads = [threading.Thread(target=feed, args=(r, bus, t0 + k * args.stagger),
+                                name=f"feed-{r.call.id}", daemon=True)
+               for k, r in enumerate(runs)]  # fmt: skip
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    cpu = time.process_time() - cpu0
+    wall = time.monotonic() - t0
+
+    rows = [result(r, bus) for r in runs]
+    for r, row in zip(runs, rows, strict=True):
+        row["lag_max"] = round(r.lag_max, 3)
+        if args.verbose:
+            lat = f"{row['latency']:5.2f}s" if "latency" in row else "  -   "
+            print(f"{row['id']} {row['result']:11s} {lat} lag max {r.lag_max:5.2f}s "
+                  f"hold={row['hold_s']:5.0f}s rule={row.get('rule', '')}")  # fmt: skip
+    lat = [float(row["latency"]) for row in rows if "latency" in row]  # type: ignore[arg-type]
+    minutes = sum(r.seconds for r in runs) / 60
+    fa = sum(row["result"] == "false_alarm" for row in rows)
+    miss = sum(row["result"] == "miss" for row in rows)
+    print(f"{len(runs)} calls at once ({args.split}, seed {args.seed}, {args.stagger:g} s "
+          f"apart), {minutes:.1f} call-minutes in {wall:.0f} s")
+    print(f"  false alarms {fa}   missed {miss}")
+    if lat:
+        print(f"  latency from the person's first word: median {statistics.median(lat):.2f}s "
+              f"p95 {pct(lat, 0.95):.2f}s max {max(lat):.2f}s")
+    lags = [r.lag_max for r in runs]
+    mean_lag = sum(r.lag_sum for r in runs) / max(1, sum(r.frames for r in runs))
+    print(f"  feeders behind real time: worst {max(lags):.2f}s, "
+          f"mean per frame {mean_lag * 1000:.1f} ms")
+    print(f"  CPU {cpu / max(minutes, 1e-9):.2f} s per call-minute "
+          f"({cpu / wall:.2f} cores busy on average)")
+    if args.json:
+        args.json.write_text(json.dumps({"calls": args.calls, "stagger": args.stagger,
+                                         "split": args.split, "seed": args.seed,
+                                         "cpu_s": cpu, "wall_s": wall, "rows": rows}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
