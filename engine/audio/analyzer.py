@@ -22,6 +22,7 @@ import numpy as np
 
 from engine.audio import transcript_cues
 from engine.audio.announcement_memory import AnnouncementMemory
+from engine.audio.blas import one_blas_thread
 from engine.audio.call_state import CallStateDetector, Decision, DetectorSettings, SttRequest
 from engine.audio.frame_classifier import ClassifierSettings, FrameClassifier, Label
 from engine.audio.voice_print import VoiceEncoder, shared_encoder
@@ -96,6 +97,7 @@ class CallAudioAnalyzer:
         self.bus = bus
         self.call_id = call_id
         self.s = settings or AnalyzerSettings()
+        one_blas_thread()
         if not isinstance(memory, AnnouncementMemory):
             memory = AnnouncementMemory(known=memory)
         self.memory = memory

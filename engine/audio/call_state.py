@@ -100,6 +100,7 @@ class DetectorSettings:
         )
 
 
+_MUSIC_LABELS = frozenset((Label.MUSIC, Label.TONE))
 ONSET_FRAMES = 5  # a voice's first 100 ms, before silero is sure of it: rising, no bed
 
 
@@ -265,6 +266,7 @@ class CallStateDetector:
         self.finished: list[Episode] = []
         n_hold = int(self.s.hold_window_s / 0.02)
         self._labels: collections.deque[Label] = collections.deque(maxlen=n_hold)
+        self._music_frames = 0  # of those labels, music or tone: counted as they come and go
         self._preroll: collections.deque[tuple[np.ndarray, FrameInfo]] = collections.deque(
             maxlen=int(self.s.preroll_s / 0.02)
         )
@@ -278,7 +280,12 @@ class CallStateDetector:
 
     def on_frame(self, info: FrameInfo, pcm: np.ndarray) -> list[Decision]:
         self._t = info.t
-        self._labels.append(info.label)
+        labels = self._labels
+        if len(labels) == labels.maxlen and labels[0] in _MUSIC_LABELS:
+            self._music_frames -= 1
+        labels.append(info.label)
+        if info.label in _MUSIC_LABELS:
+            self._music_frames += 1
         self._colour.on_frame(info)
         out: list[Decision] = []
         hold = self._check_hold(info.t)
@@ -294,7 +301,7 @@ class CallStateDetector:
         return out
 
     def _music_s(self) -> float:
-        return sum(1 for lb in self._labels if lb in (Label.MUSIC, Label.TONE)) * 0.02
+        return self._music_frames * 0.02
 
     def _check_hold(self, t: float, text_reason: str = "") -> Decision | None:
         if self.phase != "start":

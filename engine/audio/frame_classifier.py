@@ -142,7 +142,13 @@ class FrameClassifier:
         held = 0
         if len(self._peaks) == HELD_LAG:
             old = self._peaks[0]
-            held = int(np.count_nonzero(mask & (old | np.roll(old, 1) | np.roll(old, -1))))
+            # old, or a neighbour of it (np.roll's wrap-around, without its per-call cost)
+            near = old.copy()
+            near[1:] |= old[:-1]
+            near[0] |= old[-1]
+            near[:-1] |= old[1:]
+            near[-1] |= old[0]
+            held = int(np.count_nonzero(mask & near))
         self._peaks.append(mask)
         return held
 

@@ -104,9 +104,9 @@ def _lstm(x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray, b: np.ndarray) -> n
     out = np.empty((len(x), hidden), np.float32)
     for t in range(len(x)):
         g = gates_in[t] + h @ w_hh
-        i, f = _sigmoid(g[:hidden]), _sigmoid(g[hidden : 2 * hidden])
-        c = f * c + i * np.tanh(g[2 * hidden : 3 * hidden])
-        h = _sigmoid(g[3 * hidden :]) * np.tanh(c)
+        sg = _sigmoid(g)  # i, f and o in one call (g's third quarter goes through tanh)
+        c = sg[hidden : 2 * hidden] * c + sg[:hidden] * np.tanh(g[2 * hidden : 3 * hidden])
+        h = sg[3 * hidden :] * np.tanh(c)
         out[t] = h
     return out
 

@@ -8,7 +8,7 @@ import pytest
 from engine.audio.announcement_memory import AnnouncementMemory
 from engine.audio.call_state import DetectorSettings
 from engine.audio.corpus import voice_over
-from engine.audio.replay import replay, timed
+from engine.audio.replay import modelled, replay
 from engine.speech.stt import SttError
 from engine.speech.tts import synthesize
 
@@ -30,7 +30,7 @@ def _hold_loop(music, announcements, minutes: float, period_s: float = 30.0) -> 
 def test_hold_with_repeating_announcements_never_alarms(music, prompts, line, whisper):
     anns = [prompts("queue-periodic-announce"), prompts("queue-thankyou")]
     audio = line(np.concatenate([prompts("pls-hold-while-try"), _hold_loop(music, anns, 3.0)]))
-    res = replay(audio, timed(whisper))
+    res = replay(audio, modelled(whisper))
     assert res.first("human") is None
     hold = res.first("hold")
     assert hold is not None and hold.t < 8.0
@@ -42,7 +42,7 @@ def test_person_after_hold_is_detected_by_their_words(music, prompts, line, whis
     person = synthesize("Hi, this is Dana, how can I help you?")
     audio = line(np.concatenate([hold, silence(0.6), person, silence(4)]))
     onset = (len(hold) + 0.6 * 16000) / 16000
-    res = replay(audio, timed(whisper), voice_prints=False)  # the words alone
+    res = replay(audio, modelled(whisper), voice_prints=False)  # the words alone
     human = res.first("human")
     assert human is not None, [d.evidence for d in res.decisions]
     assert onset <= human.t <= onset + 4.0
@@ -60,8 +60,8 @@ def test_a_new_voice_greeting_is_heard_before_its_words_give_it_away(
     person = synthesize("Good afternoon, you're speaking with Dana. What can I do for you?")
     audio = line(np.concatenate([hold, silence(0.6), person, silence(4)]))
     onset = (len(hold) + 0.6 * 16000) / 16000
-    fast = replay(audio, timed(whisper)).first("human")
-    slow = replay(audio, timed(whisper), voice_prints=False).first("human")
+    fast = replay(audio, modelled(whisper)).first("human")
+    slow = replay(audio, modelled(whisper), voice_prints=False).first("human")
     assert fast is not None and slow is not None
     assert fast.evidence["rule"] == "a voice the line never played speaks to us"
     assert 0 <= fast.evidence["voice_sim"] < NEW_VOICE
@@ -78,7 +78,7 @@ def test_a_greeting_announcement_in_the_lines_own_voice_is_no_person(music, line
     parts = [menu, silence(2.0)]
     for k in range(3):
         parts += [music[16000 * 25 * k : 16000 * 25 * (k + 1)], silence(0.4), ann, silence(0.4)]
-    res = replay(line(np.concatenate([*parts, music[: 16000 * 10]])), timed(whisper))
+    res = replay(line(np.concatenate([*parts, music[: 16000 * 10]])), modelled(whisper))
     assert res.first("hold") is not None
     assert res.first("human") is None, res.first("human").evidence
     heard = [ep for ep in res.episodes if ep.phase_at_start == "hold" and "wait" in ep.text.lower()]
@@ -97,7 +97,7 @@ def test_an_announcement_in_a_new_voice_that_says_hello_is_no_person(music, prom
         "soon.", 16000)  # fmt: skip
     audio = line(np.concatenate([menu, silence(2), music[: 16000 * 20], silence(0.4), ann,
                                  silence(0.4), music[16000 * 20 : 16000 * 35]]))  # fmt: skip
-    res = replay(audio, timed(whisper))
+    res = replay(audio, modelled(whisper))
     assert res.first("hold") is not None
     assert res.first("human") is None, res.first("human").evidence
     heard = [ep for ep in res.episodes if "hold" in ep.text.lower() and ep.phase_at_start == "hold"]
@@ -144,7 +144,7 @@ def test_a_voice_over_a_music_bed_that_introduces_itself_is_no_person(
               voice_over(presenter, music[16000 * 25 :], bed_db), music[16000 * 40 : 16000 * 55],
               silence(0.6)]  # fmt: skip
     onset = sum(len(p) for p in before) / 16000
-    res = replay(line(np.concatenate([*before, person, silence(4)])), timed(whisper))
+    res = replay(line(np.concatenate([*before, person, silence(4)])), modelled(whisper))
     human = res.first("human")
     assert human is not None and human.t >= onset, human and human.evidence
     assert human.t <= onset + 3.0, human.evidence
@@ -175,7 +175,7 @@ def test_a_lyric_over_held_notes_is_no_person_though_the_pauses_between_its_word
     audio = np.concatenate([prompts("basic-pbx-ivr-main"), silence(2), music[: 16000 * 25],
                             voice_over(lyric, music[16000 * 25 :], bed_db),
                             music[16000 * 45 : 16000 * 60]])  # fmt: skip
-    res = replay(line(audio), timed(whisper))
+    res = replay(line(audio), modelled(whisper))
     assert res.first("hold") is not None
     assert res.first("human") is None, res.first("human").evidence
     sung = [ep for ep in res.episodes if "floor" in ep.text.lower()]
@@ -201,7 +201,7 @@ def test_a_lyric_straight_after_an_announcement_over_the_same_rock_is_no_person(
     audio = np.concatenate([prompts("basic-pbx-ivr-main"), silence(2), rock[: 16000 * 25],
                             voice_over(said, rock[16000 * 25 :], -12),
                             rock[16000 * 45 : 16000 * 60]])  # fmt: skip
-    res = replay(line(audio), timed(whisper))
+    res = replay(line(audio), modelled(whisper))
     assert res.first("hold") is not None
     assert res.first("human") is None, res.first("human").evidence
 
@@ -222,7 +222,8 @@ def test_a_person_who_speaks_the_instant_the_music_stops_is_heard_at_once(
     person = person[int(np.argmax(np.abs(person) > 300)) :]  # from its first sound
     hold = [prompts("basic-pbx-ivr-main"), silence(2), music[: 16000 * 30], silence(gap_s)]
     onset = sum(len(p) for p in hold) / 16000
-    human = replay(line(np.concatenate([*hold, person, silence(4)])), timed(whisper)).first("human")
+    audio = line(np.concatenate([*hold, person, silence(4)]))
+    human = replay(audio, modelled(whisper)).first("human")
     assert human is not None and onset <= human.t <= onset + 3.0, human and (
         human.t - onset, human.evidence)
     assert human.evidence["music_lead"] < DetectorSettings().music_lead_held  # it stopped
@@ -241,7 +242,7 @@ def test_a_person_in_a_busy_room_is_still_heard_at_once(music, prompts, line, re
     times = []
     for room_db in (None, -25):
         said = person if room_db is None else voice_over(person, room.astype(np.int16), room_db)
-        res = replay(line(np.concatenate([*hold, said, silence(4)])), timed(whisper))
+        res = replay(line(np.concatenate([*hold, said, silence(4)])), modelled(whisper))
         human = res.first("human")
         assert human is not None and human.t >= onset, room_db
         times.append(human.t - (0 if room_db is None else 0.5))  # the room starts 0.5 s early
@@ -261,10 +262,10 @@ def test_quiet_after_an_announcement_in_the_lines_voice_is_no_one_waiting(
     before = [menu, silence(2), music[: 16000 * 25], silence(0.4), ann, silence(2.2)]
     onset = sum(len(p) for p in before) / 16000
     audio = line(np.concatenate([*before, reader, silence(5)]))
-    human = replay(audio, timed(whisper)).first("human")
+    human = replay(audio, modelled(whisper)).first("human")
     assert human is not None and human.t > onset, human.evidence if human else None
     hasty = DetectorSettings(line_voice_sim=2.0)  # every voice waits the usual 1.2 s
-    early = replay(audio, timed(whisper), hasty).first("human")
+    early = replay(audio, modelled(whisper), hasty).first("human")
     assert early is not None and early.t < onset  # the trap is real
 
 
@@ -277,7 +278,7 @@ def test_someone_who_picks_up_as_an_announcement_ends_is_a_turn_of_their_own(
     audio = line(np.concatenate([music[: 16000 * 30], silence(0.4), prompts("queue-thankyou"),
                                  silence(0.5), audio_read, silence(5)]))  # fmt: skip
     onset = 30.4 + len(prompts("queue-thankyou")) / 16000 + 0.5
-    res = replay(audio, timed(whisper))
+    res = replay(audio, modelled(whisper))
     human = res.first("human")
     assert human is not None and human.t > onset, [d.evidence for d in res.decisions]
     assert human.evidence["voice_took_over"] is True
@@ -293,7 +294,7 @@ def test_an_agent_who_cuts_an_announcement_off_is_heard(music, line, read_speech
     cut = ann[: int(4.2 * 16000)]  # cut off mid-sentence
     audio = line(np.concatenate([music[: 16000 * 20], silence(0.4), cut, reader, silence(5)]))
     onset = 20.4 + len(cut) / 16000
-    res = replay(audio, timed(whisper))
+    res = replay(audio, modelled(whisper))
     human = res.first("human")
     assert human is not None and human.t > onset, [e.text for e in res.episodes]
     assert human.evidence["voice_took_over"] is True
@@ -312,7 +313,7 @@ def test_a_cut_off_announcement_is_split_even_when_its_words_come_in_late(
     cut = ann[: int(4.2 * 16000)]
     audio = line(np.concatenate([music[: 16000 * 20], silence(0.4), cut, reader, silence(8)]))
     onset = 20.4 + len(cut) / 16000
-    run = timed(whisper)
+    run = modelled(whisper)
 
     def slow_partials(pcm: np.ndarray, final: bool = True) -> tuple[str, float]:
         text, took = run(pcm, final)
@@ -332,7 +333,7 @@ def _known_offer(music, line, whisper) -> tuple[np.ndarray, AnnouncementMemory]:
                        "press 1.")  # fmt: skip
     first = AnnouncementMemory()
     replay(line(np.concatenate([music[: 16000 * 15], silence(0.4), offer, silence(0.4),
-                                music[16000 * 15 : 16000 * 25]]), 1), timed(whisper),
+                                music[16000 * 15 : 16000 * 25]]), 1), modelled(whisper),
            memory=first)  # fmt: skip
     return offer, AnnouncementMemory(known=first.export())
 
@@ -345,7 +346,7 @@ def test_an_agent_who_cuts_off_a_known_announcement_in_its_voice_is_heard(music,
     agent = synthesize("Skyward Air, this is Priya speaking. How can I help you today?")
     part = [music[16000 * 30 : 16000 * 45], silence(0.4), offer[: int(2.8 * 16000)]]
     onset = sum(len(p) for p in part) / 16000
-    res = replay(line(np.concatenate([*part, agent, silence(5)]), 2), timed(whisper),
+    res = replay(line(np.concatenate([*part, agent, silence(5)]), 2), modelled(whisper),
                  memory=earlier)  # fmt: skip
     assert res.episodes[0].repeat is not None  # the offer was known...
     human = res.first("human")
@@ -363,10 +364,10 @@ def test_the_turn_a_person_cut_into_is_not_kept_to_veto_them_next_time(music, li
     agent = synthesize("Hi, this is Dana. How can I help you?")
     audio = line(np.concatenate([music[: 16000 * 20], silence(0.4), ann, agent, silence(5)]))
     memory = AnnouncementMemory()
-    first = replay(audio, timed(whisper), memory=memory).first("human")
+    first = replay(audio, modelled(whisper), memory=memory).first("human")
     assert first is not None and first.t - first.evidence["episode_start"] > 5
     assert not any("dana" in e["text"].lower() for e in memory.export()), memory.export()
-    again = replay(audio, timed(whisper), memory=AnnouncementMemory(known=memory.export()))
+    again = replay(audio, modelled(whisper), memory=AnnouncementMemory(known=memory.export()))
     assert again.first("human") is not None
 
 
@@ -382,7 +383,7 @@ def test_a_replay_that_goes_on_otherwise_adds_no_voice_to_the_line(music, line, 
     bed = music[: 16000 * 15]
     memory = AnnouncementMemory()
     res = replay(line(np.concatenate([bed, silence(0.4), nine, silence(0.4), bed, silence(0.4),
-                                      eight, silence(0.4), bed])), timed(whisper),
+                                      eight, silence(0.4), bed])), modelled(whisper),
                  memory=memory)  # fmt: skip
     tails = [e for e in res.episodes if e.replay_tail]
     assert tails, [(e.text, e.repeat is not None) for e in res.episodes]
@@ -401,14 +402,14 @@ def test_a_known_announcement_then_a_prompt_it_never_played_gets_its_own_words(
                        "Saturday.")  # fmt: skip
     bed = music[16000 * 30 : 16000 * 45]
     res = replay(line(np.concatenate([bed, silence(0.4), offer, silence(0.2), hours,
-                                      silence(0.4), bed]), 2), timed(whisper),
+                                      silence(0.4), bed]), 2), modelled(whisper),
                  memory=earlier)  # fmt: skip
     assert res.first("human") is None
     turns = [e for e in res.episodes if e.speech_s > 1]
     assert turns[0].repeat is not None and "business hours" not in turns[0].text.lower()
     assert "business hours" in turns[1].text.lower() and turns[1].split_from == turns[0].id
     again = replay(line(np.concatenate([bed, silence(0.4), offer, silence(0.4), bed]), 3),
-                   timed(whisper), memory=AnnouncementMemory(known=earlier.export()))
+                   modelled(whisper), memory=AnnouncementMemory(known=earlier.export()))
     words = [t for t in again.transcripts if t.final and "normal" in t.text.lower()]
     assert words and words[0].available_at <= words[0].end + 0.1  # from memory: at once
 
@@ -420,7 +421,7 @@ def test_a_new_voice_straight_after_the_menu_that_waits_is_a_person(
     audio_read, _ = read_speech[2]
     menu = prompts("basic-pbx-ivr-main")
     audio = line(np.concatenate([menu, silence(2.5), audio_read, silence(5)]))
-    res = replay(audio, timed(whisper))
+    res = replay(audio, modelled(whisper))
     human = res.first("human")
     assert human is not None and human.t > (len(menu) / 16000 + 2.5)
     assert human.evidence["rule"] == "a new voice spoke, then waited"
@@ -431,7 +432,7 @@ def test_a_speech_menu_in_a_new_voice_that_waits_is_no_person(prompts, line, whi
     """A speech menu after the keypad menu, in another voice, asks and waits like a person."""
     menu = prompts("basic-pbx-ivr-main")
     bot = synthesize("Please tell me briefly, in a few words, why you are calling today.")
-    res = replay(line(np.concatenate([menu, silence(2), bot, silence(6)])), timed(whisper))
+    res = replay(line(np.concatenate([menu, silence(2), bot, silence(6)])), modelled(whisper))
     assert res.first("human") is None, res.first("human").evidence
 
 
@@ -442,7 +443,7 @@ def test_a_virtual_assistant_after_the_menu_is_no_person(prompts, line, whisper)
     menu = prompts("basic-pbx-ivr-main")
     bot = synthesize("Hi, I'm Emma, Acme Bank's virtual assistant. How can I help you today?")
     audio = line(np.concatenate([menu, silence(2), bot, silence(5)]))  # 27 s into the call
-    res = replay(audio, timed(whisper))
+    res = replay(audio, modelled(whisper))
     assert res.first("human") is None, res.first("human").evidence
     said = " ".join(t.text for t in res.transcripts if t.final).lower()
     assert "assistant" in said  # it was heard, and understood as a bot
@@ -466,7 +467,7 @@ def test_someone_who_picks_up_straight_after_a_short_menu_is_heard_while_still_t
     audio = line(np.concatenate([lead, menu, silence(2), person, silence(5)]))
     start = (len(lead) + len(menu)) / 16000 + 2
     assert start + len(person) / 16000 < 20  # where menus get no partials
-    res = replay(audio, timed(whisper))
+    res = replay(audio, modelled(whisper))
     human = res.first("human")
     assert human is not None, [t.text for t in res.transcripts]
     assert start < human.t < start + len(person) / 16000, human.evidence
@@ -492,7 +493,7 @@ def test_an_announcement_that_introduces_the_company_is_no_person(
     person = synthesize("Good morning, this is Jordan with Acme Bank. How can I help you?")
     hold = [music[: 16000 * 30], silence(0.4), ann, silence(0.4), music[16000 * 30 : 16000 * 45]]
     before = np.concatenate([menu, silence(2), *hold, silence(0.6)])
-    res = replay(line(np.concatenate([before, person, silence(4)])), timed(whisper))
+    res = replay(line(np.concatenate([before, person, silence(4)])), modelled(whisper))
     human = res.first("human")
     onset = len(before) / 16000
     assert human is not None and human.t >= onset, (human.evidence["text"], res.transcripts)
@@ -507,7 +508,7 @@ def test_the_company_named_by_the_caller_is_no_persons_name(music, line, whisper
     ann = FliteTTS("rms").synthesize("This is Contoso Insurance. Your call matters to us.")
     audio = line(np.concatenate([music[: 16000 * 30], silence(0.4), ann, silence(0.4),
                                  music[16000 * 30 : 16000 * 45]]))  # fmt: skip
-    res = replay(audio, timed(whisper), names=["Contoso Insurance"])
+    res = replay(audio, modelled(whisper), names=["Contoso Insurance"])
     assert res.first("hold") is not None
     assert res.first("human") is None, res.first("human").evidence
 
@@ -519,7 +520,7 @@ def test_real_person_reading_after_hold_is_detected_by_turn_taking(
     hold = music[: 16000 * 40]
     audio = line(np.concatenate([hold, silence(0.8), audio_read, silence(5)]))
     onset = 40.8
-    res = replay(audio, timed(whisper))
+    res = replay(audio, modelled(whisper))
     human = res.first("human")
     assert human is not None and human.t >= onset
     assert human.evidence["rule"].startswith("spoke, then waited")
@@ -541,7 +542,7 @@ def test_a_person_who_waits_is_heard_though_a_lossy_line_drops_out_in_the_pause(
         line = np.clip(audio + hiss, -32768, 32767).astype(np.int16)
         if hole:
             line[stops + int(0.3 * 16000) : stops + int(0.4 * 16000)] = 0
-        human = replay(line, timed(whisper)).first("human")
+        human = replay(line, modelled(whisper)).first("human")
         assert human is not None and human.t >= 40.8, hole
         assert human.evidence["rule"].startswith("spoke, then waited"), human.evidence
         times.append(human.t)
@@ -563,7 +564,7 @@ def test_a_soft_spoken_person_on_a_quiet_line_is_heard(music, whisper):
     hiss = np.random.default_rng(3).normal(0, 32768 * 10 ** (-80 / 20), audio.size)
     pcm = np.clip(audio + hiss, -32768, 32767).astype(np.int16)
     line = resample(ulaw_roundtrip(resample(pcm, 16000, 8000)), 8000, 16000)
-    human = replay(line, timed(whisper)).first("human")
+    human = replay(line, modelled(whisper)).first("human")
     assert human is not None and 40.8 <= human.t <= 40.8 + 3.0, human and human.evidence
 
 
@@ -589,7 +590,7 @@ def test_someone_who_only_says_hello_and_waits_is_heard(music, prompts, line, wh
     hello = tts.synthesize("Hello?", 16000)
     before = [prompts("basic-pbx-ivr-main"), silence(1), music[: 16000 * 40], silence(0.6)]
     onset = sum(len(p) for p in before) / 16000
-    res = replay(line(np.concatenate([*before, hello, silence(5)])), timed(whisper))
+    res = replay(line(np.concatenate([*before, hello, silence(5)])), modelled(whisper))
     human = res.first("human")  # after 2 s of quiet: a prompt may pause after its "Hello."
     assert human is not None and onset <= human.t <= onset + 3.5, human and human.evidence
     assert human.evidence["rule"] == "spoke, then waited for an answer"
@@ -605,7 +606,7 @@ def test_someone_who_answers_the_call_with_a_hello_is_heard(line, whisper, said)
     hello = PiperTTS(noise_scale=0.0, noise_w_scale=0.0).synthesize(said, 16000)
     before = [_ringback(2), silence(0.7)]
     onset = sum(len(p) for p in before) / 16000
-    res = replay(line(np.concatenate([*before, hello, silence(6)])), timed(whisper))
+    res = replay(line(np.concatenate([*before, hello, silence(6)])), modelled(whisper))
     human = res.first("human")
     assert human is not None and onset <= human.t <= onset + 3.5, human and human.evidence
     assert human.evidence["rule"] == "answered with a hello, then waited"
@@ -618,7 +619,7 @@ def test_a_menu_that_pauses_after_its_hello_is_no_person(prompts, line, whisper)
     hello = PiperTTS(noise_scale=0.0, noise_w_scale=0.0).synthesize("Hello.", 16000)
     audio = np.concatenate([silence(0.5), hello, silence(1.5), prompts("basic-pbx-ivr-main"),
                             silence(3)])  # fmt: skip
-    res = replay(line(audio), timed(whisper))
+    res = replay(line(audio), modelled(whisper))
     assert res.first("human") is None, res.first("human").evidence
 
 
@@ -657,7 +658,7 @@ def test_failing_stt_degrades_to_acoustics_and_still_hears_the_person(music, lin
 def test_decisions_carry_their_evidence(music, prompts, line, whisper, seed):
     person = synthesize("Thanks for holding, my name is Sam. Can I have your account number?")
     audio = line(np.concatenate([music[: 16000 * 20], silence(0.5), person, silence(4)]), seed)
-    res = replay(audio, timed(whisper))
+    res = replay(audio, modelled(whisper))
     human = res.first("human")
     assert human is not None
     for key in ("rule", "episode_start", "speech_s", "repeat_best_ber", "text", "cues",
@@ -679,9 +680,9 @@ def test_a_known_menu_cut_short_by_our_key_keeps_its_words_whole(prompts, music,
     hold, bed = prompts("pls-hold-while-try"), music[: 16000 * 8]
     first = AnnouncementMemory()
     replay(line(np.concatenate([silence(0.3), menu, silence(1.0), hold, silence(0.3), bed]), 1),
-           timed(whisper), memory=first)  # fmt: skip
+           modelled(whisper), memory=first)  # fmt: skip
     audio = np.concatenate([silence(0.3), menu[: int(cut_s * 16000)], hold, silence(0.3), bed])
-    res = replay(line(audio, 2), timed(whisper), memory=AnnouncementMemory(known=first.export()))
+    res = replay(line(audio, 2), modelled(whisper), memory=AnnouncementMemory(known=first.export()))
     said = [t.text for t in res.transcripts if t.final and t.text]
     assert len(said) >= 2 and "billing" in said[0].lower(), said
     assert said[1].lower().startswith("please hold while"), said

@@ -35,17 +35,17 @@ def test_a_known_please_hold_is_hold_on_the_next_call_as_soon_as_it_ends(
     """Its words come from memory, not STT, on the next call to the company; they must count
     as words heard. Before, the call waited for 4 s of music (longer when an announcement
     came first) and showed "Menu" meanwhile."""
-    from engine.audio.replay import timed
+    from engine.audio.replay import modelled
 
     hold_prompt = prompts("pls-hold-while-try")
     first_call = AnnouncementMemory()
     replay(line(np.concatenate([silence(1), hold_prompt, music[: 16000 * 8]]), seed=4),
-           timed(whisper), memory=first_call)  # fmt: skip
+           modelled(whisper), memory=first_call)  # fmt: skip
     assert "hold" in " ".join(first_call.texts()).lower()
 
     audio = line(np.concatenate([silence(1), hold_prompt, music[: 16000 * 3]]), seed=5)
     prompt_end = 1 + len(hold_prompt) / 16000
-    hold = replay(audio, timed(whisper), memory=first_call).first("hold")
+    hold = replay(audio, modelled(whisper), memory=first_call).first("hold")
     assert hold is not None and hold.evidence["cue"] == "transcript", hold
     assert hold.t < prompt_end + 1.0, (hold.t, prompt_end)
 
