@@ -102,12 +102,13 @@ def _lstm(x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray, b: np.ndarray) -> n
     h = np.zeros(hidden, np.float32)
     c = np.zeros(hidden, np.float32)
     out = np.empty((len(x), hidden), np.float32)
-    for t in range(len(x)):
-        g = gates_in[t] + h @ w_hh
-        sg = _sigmoid(g)  # i, f and o in one call (g's third quarter goes through tanh)
-        c = sg[hidden : 2 * hidden] * c + sg[:hidden] * np.tanh(g[2 * hidden : 3 * hidden])
-        h = sg[3 * hidden :] * np.tanh(c)
-        out[t] = h
+    with np.errstate(over="ignore"):  # exp overflows on g's quarter, whose sigmoid is unused
+        for t in range(len(x)):
+            g = gates_in[t] + h @ w_hh
+            sg = _sigmoid(g)  # i, f and o in one call (g's third quarter goes through tanh)
+            c = sg[hidden : 2 * hidden] * c + sg[:hidden] * np.tanh(g[2 * hidden : 3 * hidden])
+            h = sg[3 * hidden :] * np.tanh(c)
+            out[t] = h
     return out
 
 
