@@ -31,6 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench_detection import pct  # noqa: E402  (one percentile, so the two benches compare)
+
 from engine.audio.analyzer import CallAudioAnalyzer, shared_stt  # noqa: E402
 from engine.audio.corpus import CorpusCall, build_corpus  # noqa: E402
 from engine.audio.voice_print import shared_encoder  # noqa: E402
@@ -139,11 +141,6 @@ def result(run: Run, bus: TimedBus) -> dict[str, object]:
     else:
         row["result"], row["latency"] = "hit", round(at - call.human_onset, 3)
     return row
-
-
-def pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, int(q * len(s)))]
 
 
 def main(argv: list[str] | None = None) -> int:
