@@ -11,7 +11,13 @@ tap), starting ``--stagger`` seconds apart, and prints:
   by the wall clock (the analyzer's own stream clock lags it when a feeder falls behind);
 * latency median / p95 / max, false alarms, misses;
 * how far the feeders fell behind real time (a frame handled late is an alert held back);
-* CPU seconds per call-minute of the whole process (frames, voice prints, STT, threads).
+* CPU seconds per call-minute of the whole process (frames, voice prints, STT, threads),
+  and how it splits between the feeders (frames, voice prints), the STT workers (queueing,
+  Python's side of Whisper) and native threads (CTranslate2's, where Whisper's maths runs);
+* Whisper's requests: finals and partials, their audio and how long each held the model.
+
+``--batch K`` wakes each feeder once per K frames (the runtime wakes once per frame): what
+fewer wakes would save, at up to (K-1)*20 ms more delay.
 
     nice -n 10 .venv/bin/python bench/bench_concurrent.py --calls 20 --split test
 
@@ -23,6 +29,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import statistics
 import sys
 import threading
@@ -65,9 +72,82 @@ class Run:
     seconds: float = 0.0  # of audio fed
 
 
-def feed(run: Run, bus: TimedBus, start: float) -> None:
+class ThreadCpu:
+    """CPU seconds per thread, read from /proc (Linux): Python threads by their name's
+    prefix, the rest (native threads of CTranslate2, ONNX Runtime) as "native"."""
+
+    def __init__(self) -> None:
+        self.cpu: dict[int, float] = {}
+        self.names: dict[int, str] = {}
+        self.stop = threading.Event()
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def sample(self) -> None:
+        for th in threading.enumerate():
+            if th.native_id is not None:
+                self.names.setdefault(th.native_id, th.name.split("-")[0])
+        try:
+            tids = os.listdir("/proc/self/task")
+        except OSError:
+            return
+        for tid in tids:
+            try:
+                with open(f"/proc/self/task/{tid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # the thread ended meanwhile
+            self.cpu[int(tid)] = (int(fields[11]) + int(fields[12])) / self.tick
+
+    def run(self) -> None:
+        while not self.stop.wait(0.25):
+            self.sample()
+
+    def by_kind(self) -> dict[str, float]:
+        self.sample()
+        kinds: dict[str, float] = {}
+        for tid, cpu in self.cpu.items():
+            kind = self.names.get(tid, "native")
+            kinds[kind] = kinds.get(kind, 0.0) + cpu
+        return kinds
+
+
+class SttCount:
+    """Whisper's requests by kind: how many, how much audio, how long each held the model
+    (the model's lock is taken inside, so this is its run time, not the wait for it)."""
+
+    def __init__(self, stt: object) -> None:
+        self.kinds: dict[str, list[float]] = {}
+        self._inside = threading.local()  # a long partial goes the full way: one request
+        for kind in ("transcribe", "transcribe_partial"):
+            setattr(stt, kind, self._counted(kind, getattr(stt, kind)))
+
+    def _counted(self, kind: str, fn):  # noqa: ANN001, ANN202 - a wrapper of either method
+        def counted(audio, sample_rate: int = 16000):  # noqa: ANN001, ANN202
+            if getattr(self._inside, "on", False):
+                return fn(audio, sample_rate)
+            t0 = time.monotonic()
+            self._inside.on = True
+            try:
+                return fn(audio, sample_rate)
+            finally:
+                self._inside.on = False
+                row = self.kinds.setdefault(kind, [0, 0.0, 0.0])
+                row[0] += 1
+                row[1] += len(audio) / sample_rate
+                row[2] += time.monotonic() - t0
+
+        return counted
+
+    def summary(self) -> str:
+        return ", ".join(f"{'finals' if k == 'transcribe' else 'partials'} {n:.0f} "
+                         f"({audio:.0f} s of audio, {busy:.1f} s busy)"
+                         for k, (n, audio, busy) in sorted(self.kinds.items()))  # fmt: skip
+
+
+def feed(run: Run, bus: TimedBus, start: float, batch: int = 1) -> None:
     """One call's feeder: frames at their due time, as the runtime's tap reader delivers them
-    (a late feeder handles the backlog at once, as the tap's buffer would let it)."""
+    (a late feeder handles the backlog at once, as the tap's buffer would let it), woken
+    once per ``batch`` frames."""
     call = run.call
     analyzer = CallAudioAnalyzer(bus, call.id)
     run.start = start
@@ -77,7 +157,8 @@ def feed(run: Run, bus: TimedBus, start: float) -> None:
             due = start + i * FRAME / 16000
             now = time.monotonic()
             if now < due:
-                time.sleep(due - now)
+                if i % batch == 0:  # sleep until the batch's last frame is due
+                    time.sleep(start + (i + batch - 1) * FRAME / 16000 - now)
             else:
                 run.lag_max = max(run.lag_max, now - due)
                 run.lag_sum += now - due
@@ -153,12 +234,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stagger", type=float, default=3.0, help="seconds between call starts")
     ap.add_argument("--one-thread", action="store_true",
                     help="feed every call from one thread (default: a thread per call)")
+    ap.add_argument("--batch", type=int, default=1,
+                    help="frames per feeder wake (default 1: a wake per 20 ms frame)")
     ap.add_argument("--json", type=Path, help="write per-call results here")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every call")
     args = ap.parse_args(argv)
 
     calls = list(build_corpus(args.split, args.calls, (args.hold_min, args.hold_max), args.seed))
-    shared_stt()._load()  # the models load once per process, before the clock starts
+    stt = shared_stt()
+    stt._load()  # the models load once per process, before the clock starts
+    counts = SttCount(stt)
     shared_encoder()
     bus = TimedBus()
     runs = [Run(c) for c in calls]
@@ -168,13 +253,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.one_thread:
         threads = [threading.Thread(target=feed_all, args=(runs, bus, starts), daemon=True)]
     else:
-        threads = [threading.Thread(target=feed, args=(r, bus, start), name=f"feed-{r.call.id}",
-                                    daemon=True) for r, start in zip(runs, starts, strict=True)]
+        threads = [threading.Thread(target=feed, args=(r, bus, start, args.batch),
+                                    name=f"feed-{r.call.id}", daemon=True)
+                   for r, start in zip(runs, starts, strict=True)]  # fmt: skip
+    per_thread = ThreadCpu()
+    per_thread.sample()  # the model loads' CPU, taken off below
+    loaded = per_thread.by_kind()
+    sampler = threading.Thread(target=per_thread.run, name="sampler", daemon=True)
+    sampler.start()
     for th in threads:
         th.start()
     for th in threads:
         th.join()
     cpu = time.process_time() - cpu0
+    per_thread.stop.set()
+    sampler.join()
+    kinds = {k: v - loaded.get(k, 0.0) for k, v in per_thread.by_kind().items()}
     wall = time.monotonic() - t0
 
     rows = [result(r, bus) for r in runs]
@@ -201,10 +295,15 @@ def main(argv: list[str] | None = None) -> int:
           f"mean per frame {mean_lag * 1000:.1f} ms")
     print(f"  CPU {cpu / max(minutes, 1e-9):.2f} s per call-minute "
           f"({cpu / wall:.2f} cores busy on average)")
+    split = ", ".join(f"{k} {v / max(minutes, 1e-9):.2f}" for k, v in
+                      sorted(kinds.items(), key=lambda kv: -kv[1]) if v >= 0.005)  # fmt: skip
+    print(f"    by thread, s per call-minute: {split}")
+    print(f"  Whisper: {counts.summary()}")
     if args.json:
         args.json.write_text(json.dumps({"calls": args.calls, "stagger": args.stagger,
                                          "split": args.split, "seed": args.seed,
-                                         "cpu_s": cpu, "wall_s": wall, "rows": rows}, indent=1))
+                                         "cpu_s": cpu, "wall_s": wall, "cpu_by_thread_s": kinds,
+                                         "rows": rows}, indent=1))
     return 0
 
 
