@@ -14,7 +14,7 @@ tap), starting ``--stagger`` seconds apart, and prints:
 * CPU seconds per call-minute of the whole process (frames, voice prints, STT, threads),
   and how it splits between the feeders (frames, voice prints), the STT workers (queueing,
   Python's side of Whisper) and native threads (CTranslate2's, where Whisper's maths runs);
-* Whisper's requests: finals and partials, their audio and how long each held the model.
+* Whisper's requests: finals and partials, their audio and their time from asking to words.
 
 ``--batch K`` wakes each feeder once per K frames (the runtime wakes once per frame): what
 fewer wakes would save, at up to (K-1)*20 ms more delay.
@@ -112,8 +112,8 @@ class ThreadCpu:
 
 
 class SttCount:
-    """Whisper's requests by kind: how many, how much audio, how long each held the model
-    (the model's lock is taken inside, so this is its run time, not the wait for it)."""
+    """Whisper's requests by kind: how many, how much audio, and the seconds from asking to
+    the words (the wait for the shared model, then its run)."""
 
     def __init__(self, stt: object) -> None:
         self.kinds: dict[str, list[float]] = {}
@@ -140,7 +140,7 @@ class SttCount:
 
     def summary(self) -> str:
         return ", ".join(f"{'finals' if k == 'transcribe' else 'partials'} {n:.0f} "
-                         f"({audio:.0f} s of audio, {busy:.1f} s busy)"
+                         f"({audio:.0f} s of audio, {busy:.1f} s asked to answered)"
                          for k, (n, audio, busy) in sorted(self.kinds.items()))  # fmt: skip
 
 

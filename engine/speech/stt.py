@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 import wave
 from typing import Protocol
 
 import httpx
 import numpy as np
+
+from engine.speech.model_gate import FINAL_SLACK_S, ModelGate
 
 
 class SttError(RuntimeError):
@@ -34,7 +35,8 @@ class SpeechToText(Protocol):
 
 class WhisperSTT:
     """Embedded faster-whisper. Loaded on first use (≈0.5 s) and shared by every call;
-    calls are serialised because one CTranslate2 model runs one request at a time anyway."""
+    calls are serialised because one CTranslate2 model runs one request at a time anyway,
+    partials first (:class:`ModelGate`: they decide how soon a person is heard)."""
 
     name = "whisper"
 
@@ -50,7 +52,7 @@ class WhisperSTT:
         self._model = None
         self._prompt: list[int] | None = None
         self._tokenizer = None
-        self._lock = threading.Lock()
+        self._gate = ModelGate()  # a person's partials before other calls' finals
 
     def _load(self):  # noqa: ANN202 - faster-whisper's type stays private to this module
         if self._model is None:
@@ -74,12 +76,15 @@ class WhisperSTT:
         return self._model
 
     def transcribe(self, audio: np.ndarray, sample_rate: int = 16000) -> str:
+        return self._transcribe(audio, sample_rate, FINAL_SLACK_S)
+
+    def _transcribe(self, audio: np.ndarray, sample_rate: int, slack_s: float) -> str:
         if sample_rate != 16000:
             from engine.audio.resample import resample
 
             audio = resample(audio, sample_rate, 16000)
         x = audio.astype(np.float32) / 32768.0
-        with self._lock:
+        with self._gate.turn(slack_s):
             model = self._load()
             try:
                 segments, _info = model.transcribe(
@@ -111,9 +116,9 @@ class WhisperSTT:
 
             audio = resample(audio, sample_rate, 16000)
         if len(audio) > PARTIAL_MAX_S * 16000:
-            return self.transcribe(audio)
+            return self._transcribe(audio, 16000, 0.0)
         x = audio.astype(np.float32) / 32768.0
-        with self._lock:
+        with self._gate.turn():
             model = self._load()
             try:
                 import ctranslate2
