@@ -41,8 +41,14 @@ class ModelGate:
         with self._cond:
             ticket = (self._clock() + slack_s, next(self._seq))
             heapq.heappush(self._waiting, ticket)
-            while self._busy or self._waiting[0] != ticket:
-                self._cond.wait()
+            try:
+                while self._busy or self._waiting[0] != ticket:
+                    self._cond.wait()
+            except BaseException:  # interrupted while waiting: the ticket must not block others
+                self._waiting.remove(ticket)
+                heapq.heapify(self._waiting)
+                self._cond.notify_all()
+                raise
             heapq.heappop(self._waiting)
             self._busy = True
         try:

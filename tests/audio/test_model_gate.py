@@ -33,7 +33,7 @@ def _ask(gate: ModelGate, order: list[str], name: str, slack: float, hold_s: flo
 
 def test_a_partial_goes_before_finals_that_asked_first():
     gate, order = ModelGate(), []
-    threads = [_ask(gate, order, "running final", FINAL_SLACK_S, hold_s=0.3)]
+    threads = [_ask(gate, order, "running final", FINAL_SLACK_S, hold_s=1.0)]
     threads += [_ask(gate, order, f"final {k}", FINAL_SLACK_S) for k in range(2)]
     threads.append(_ask(gate, order, "partial", 0.0))
     for th in threads:
