@@ -81,7 +81,8 @@ async def _journey(tmp_path: Path, phone: Phone) -> None:
         app.link.runtime.bus.subscribe(lambda e: seen.append(e.type), types=[
             EventType.HUMAN_DETECTED], call_id=call.call_id)
         await pilot.press("1")
-        await until(pilot, lambda: EventType.HUMAN_DETECTED in seen, timeout=90)
+        await until(pilot, lambda: EventType.HUMAN_DETECTED in seen, timeout=90,
+                    why=lambda: (call.state, call.digits, call.end_reason, call.transcript[-6:]))
         # the app rings my phone by itself and bridges when it answers
         await until(pilot, lambda: any(d["event"] == "answered" for d in phone.lines)
                     or bool(phone.next_line(0)), timeout=30)
