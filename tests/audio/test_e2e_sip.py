@@ -41,6 +41,8 @@ def latency_bound(whisper, prompts) -> float:
         whisper.transcribe_partial(audio)
         costs.append(time.monotonic() - t0)
     return LATENCY_BOUND_S + 3 * max(0.0, sorted(costs)[1] - TUNED_PARTIAL_S)
+
+
 ANSWER_PEER = Path(__file__).resolve().parents[1] / "sip" / "answer_peer.py"
 
 
