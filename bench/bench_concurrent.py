@@ -117,20 +117,15 @@ class SttCount:
 
     def __init__(self, stt: object) -> None:
         self.kinds: dict[str, list[float]] = {}
-        self._inside = threading.local()  # a long partial goes the full way: one request
         for kind in ("transcribe", "transcribe_partial"):
             setattr(stt, kind, self._counted(kind, getattr(stt, kind)))
 
     def _counted(self, kind: str, fn):  # noqa: ANN001, ANN202 - a wrapper of either method
         def counted(audio, sample_rate: int = 16000):  # noqa: ANN001, ANN202
-            if getattr(self._inside, "on", False):
-                return fn(audio, sample_rate)
             t0 = time.monotonic()
-            self._inside.on = True
             try:
                 return fn(audio, sample_rate)
             finally:
-                self._inside.on = False
                 row = self.kinds.setdefault(kind, [0, 0.0, 0.0])
                 row[0] += 1
                 row[1] += len(audio) / sample_rate
@@ -257,8 +252,7 @@ def main(argv: list[str] | None = None) -> int:
                                     name=f"feed-{r.call.id}", daemon=True)
                    for r, start in zip(runs, starts, strict=True)]  # fmt: skip
     per_thread = ThreadCpu()
-    per_thread.sample()  # the model loads' CPU, taken off below
-    loaded = per_thread.by_kind()
+    loaded = per_thread.by_kind()  # the model loads' CPU, taken off below
     sampler = threading.Thread(target=per_thread.run, name="sampler", daemon=True)
     sampler.start()
     for th in threads:

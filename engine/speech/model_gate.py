@@ -20,7 +20,7 @@ import heapq
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 FINAL_SLACK_S = 2.0
 
@@ -28,18 +28,17 @@ FINAL_SLACK_S = 2.0
 class ModelGate:
     """A lock whose waiters go in order of deadline (then of arrival)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self) -> None:
         self._cond = threading.Condition()
         self._busy = False
         self._waiting: list[tuple[float, int]] = []
         self._seq = itertools.count()
-        self._clock = clock
 
     @contextlib.contextmanager
     def turn(self, slack_s: float = 0.0) -> Iterator[None]:
         """Hold the model; wait first for every request whose deadline is sooner."""
         with self._cond:
-            ticket = (self._clock() + slack_s, next(self._seq))
+            ticket = (time.monotonic() + slack_s, next(self._seq))
             heapq.heappush(self._waiting, ticket)
             try:
                 while self._busy or self._waiting[0] != ticket:
