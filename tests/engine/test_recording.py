@@ -144,3 +144,30 @@ def test_taps_never_block_the_media_thread_on_a_slow_reader() -> None:
     reader.join(5)
     assert fast_frames == list(range(2000))
     assert slow.dropped == 1990
+
+
+def test_a_batch_reader_gets_every_frame_in_order_and_then_the_end() -> None:
+    """The analysis thread takes what gathered while it slept: nothing lost or reordered."""
+    tap = AudioTap("s", "remote")
+    sub = tap.subscribe(maxframes=5000)
+    got: list[int] = []
+    batches: list[int] = []
+
+    def read() -> None:
+        while (frames := sub.get_all(timeout=1.0)) or not sub.closed:
+            got.extend(f.index for f in frames)
+            if frames:
+                batches.append(len(frames))
+                time.sleep(0.01)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    for _ in range(300):
+        tap.push(bytes(640))
+        time.sleep(0.001)
+    tap.close()
+    reader.join(5)
+    assert not reader.is_alive()
+    assert got == list(range(300))
+    assert max(batches) > 1  # frames that came during a sleep came in one wake
+    assert sub.get_all(timeout=0.1) == []
