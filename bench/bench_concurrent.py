@@ -16,8 +16,8 @@ tap), starting ``--stagger`` seconds apart, and prints:
   Python's side of Whisper) and native threads (CTranslate2's, where Whisper's maths runs);
 * Whisper's requests: finals and partials, their audio and their time from asking to words.
 
-``--batch K`` wakes each feeder once per K frames (the runtime wakes once per frame): what
-fewer wakes would save, at up to (K-1)*20 ms more delay.
+``--batch K`` wakes each feeder once per K frames; the default is the runtime's own wake
+(``engine.runtime.ANALYSIS_WAKE_S``, 3 frames), ``--batch 1`` a wake per frame as before.
 
     nice -n 10 .venv/bin/python bench/bench_concurrent.py --calls 20 --split test
 
@@ -44,6 +44,7 @@ from engine.audio.analyzer import CallAudioAnalyzer, shared_stt  # noqa: E402
 from engine.audio.corpus import CorpusCall, build_corpus  # noqa: E402
 from engine.audio.voice_print import shared_encoder  # noqa: E402
 from engine.events import Event, EventBus, EventType  # noqa: E402
+from engine.runtime import ANALYSIS_WAKE_S  # noqa: E402
 
 FRAME = 320  # 20 ms at 16 kHz
 AFTER_PERSON_S = 3.0  # feed this long after the alert (the analyzer goes on transcribing)
@@ -214,6 +215,9 @@ def result(run: Run, bus: TimedBus) -> dict[str, object]:
     row["rule"] = (event.data.get("evidence") or {}).get("rule", "")
     if call.human_onset is None or at < call.human_onset:
         row["result"], row["at"] = "false_alarm", round(at, 2)
+        ev = event.data.get("evidence") or {}
+        row["why"] = {k: ev.get(k) for k in ("episode_start", "text", "cues", "voice_sim",
+                                             "quiet_after_s", "repeat_best_ber")}
     else:
         row["result"], row["latency"] = "hit", round(at - call.human_onset, 3)
     return row
@@ -229,8 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stagger", type=float, default=3.0, help="seconds between call starts")
     ap.add_argument("--one-thread", action="store_true",
                     help="feed every call from one thread (default: a thread per call)")
-    ap.add_argument("--batch", type=int, default=1,
-                    help="frames per feeder wake (default 1: a wake per 20 ms frame)")
+    ap.add_argument("--batch", type=int, default=round(ANALYSIS_WAKE_S / 0.02),
+                    help="frames per feeder wake (default: the runtime's, 3 frames)")
     ap.add_argument("--json", type=Path, help="write per-call results here")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every call")
     args = ap.parse_args(argv)
@@ -272,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
             lat = f"{row['latency']:5.2f}s" if "latency" in row else "  -   "
             print(f"{row['id']} {row['result']:11s} {lat} lag max {r.lag_max:5.2f}s "
                   f"hold={row['hold_s']:5.0f}s rule={row.get('rule', '')}")  # fmt: skip
+            if "why" in row:
+                print(f"    at {row['at']}s (person at {row['onset']}): {row['why']}")
     lat = [float(row["latency"]) for row in rows if "latency" in row]  # type: ignore[arg-type]
     minutes = sum(r.seconds for r in runs) / 60
     fa = sum(row["result"] == "false_alarm" for row in rows)
