@@ -26,11 +26,13 @@ FINAL_SLACK_S = 2.0
 
 
 class ModelGate:
-    """A lock whose waiters go in order of deadline (then of arrival)."""
+    """A lock whose waiters go in order of deadline (then of arrival); ``capacity`` requests
+    may hold it at once (one per model replica)."""
 
-    def __init__(self) -> None:
+    def __init__(self, capacity: int = 1) -> None:
         self._cond = threading.Condition()
-        self._busy = False
+        self._capacity = max(1, capacity)
+        self._busy = 0
         self._waiting: list[tuple[float, int]] = []
         self._seq = itertools.count()
 
@@ -41,7 +43,7 @@ class ModelGate:
             ticket = (time.monotonic() + slack_s, next(self._seq))
             heapq.heappush(self._waiting, ticket)
             try:
-                while self._busy or self._waiting[0] != ticket:
+                while self._busy >= self._capacity or self._waiting[0] != ticket:
                     self._cond.wait()
             except BaseException:  # interrupted while waiting: the ticket must not block others
                 self._waiting.remove(ticket)
@@ -49,12 +51,13 @@ class ModelGate:
                 self._cond.notify_all()
                 raise
             heapq.heappop(self._waiting)
-            self._busy = True
+            self._busy += 1
+            self._cond.notify_all()  # the next waiter may fit beside this one
         try:
             yield
         finally:
             with self._cond:
-                self._busy = False
+                self._busy -= 1
                 self._cond.notify_all()
 
     def waiting(self) -> int:

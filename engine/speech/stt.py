@@ -33,6 +33,15 @@ class SpeechToText(Protocol):
         ...
 
 
+def whisper_workers() -> int:
+    """How many requests the offline Whisper runs at once: ``HOLDSLAYER_WHISPER_WORKERS``,
+    else 1. Each worker is one CTranslate2 replica on one thread."""
+    try:
+        return max(1, int(os.environ.get("HOLDSLAYER_WHISPER_WORKERS", "1")))
+    except ValueError:
+        return 1
+
+
 class WhisperSTT:
     """Embedded faster-whisper. Loaded on first use (≈0.5 s) and shared by every call;
     calls are serialised because one CTranslate2 model runs one request at a time anyway,
@@ -45,14 +54,17 @@ class WhisperSTT:
         model_path: str | None = None,
         cpu_threads: int = 1,
         compute_type: str = "int8",
+        workers: int | None = None,
     ) -> None:
         self._model_path = model_path
         self._cpu_threads = cpu_threads
+        self._workers = workers if workers is not None else whisper_workers()
         self._compute_type = compute_type
         self._model = None
         self._prompt: list[int] | None = None
         self._tokenizer = None
-        self._gate = ModelGate()  # a person's partials before other calls' finals
+        # a person's partials before other calls' finals, on as many replicas as there are
+        self._gate = ModelGate(self._workers)
 
     def _load(self):  # noqa: ANN202 - faster-whisper's type stays private to this module
         if self._model is None:
@@ -70,6 +82,7 @@ class WhisperSTT:
                     device="cpu",
                     compute_type=self._compute_type,
                     cpu_threads=self._cpu_threads,
+                    num_workers=self._workers,
                 )
             except Exception as exc:
                 raise SttError(f"offline whisper unavailable: {exc}") from exc

@@ -51,3 +51,15 @@ def test_a_final_waits_no_longer_than_its_slack_behind_later_partials():
     for th in threads:
         th.join(5)
     assert order == ["running", "final", "partial"]
+
+
+def test_two_replicas_run_two_requests_at_once_and_queue_the_third():
+    gate, order = ModelGate(capacity=2), []
+    threads = [_ask(gate, order, f"final {k}", FINAL_SLACK_S, hold_s=0.5) for k in range(2)]
+    assert order == ["final 0", "final 1"]  # the second did not wait for the first
+    threads.append(_ask(gate, order, "final 2", FINAL_SLACK_S))
+    threads.append(_ask(gate, order, "partial", 0.0))
+    assert gate.waiting() == 2
+    for th in threads:
+        th.join(5)
+    assert order == ["final 0", "final 1", "partial", "final 2"]
