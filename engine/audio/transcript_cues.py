@@ -286,10 +286,14 @@ def score(text: str, names: set[str] | frozenset[str] = frozenset()) -> TextCues
 _FILLER = {"thank you", "thanks for watching", "thank you for watching", "thank you so much"}
 
 
+# sounds, not words: Whisper writes "Mm-hmm." for a half-second burst of hold music
+_NON_WORDS = {"mm", "mmm", "hmm", "hm", "mhm", "uh", "huh", "um", "umm", "ah", "oh", "er", "erm"}
+
+
 def says_something(text: str) -> bool:
     """At least two real words, and not Whisper's filler for a sound without any."""
     words = normalise(text)
-    return words not in _FILLER and len(words.split()) >= 2
+    return words not in _FILLER and sum(w not in _NON_WORDS for w in words.split()) >= 2
 
 
 _CALL_OUT = {"hello", "hi", "hey"}

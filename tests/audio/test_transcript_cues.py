@@ -95,6 +95,9 @@ def test_callback_offer_with_its_key():
 @pytest.mark.parametrize(("text", "words"), [
     ("", False), ("Thank you.", False), ("you", False), ("Thanks for watching!", False),
     ("Hmm.", False), ("He was not an ill disposed young man.", True), ("Hello? Anyone?", True),
+    # a burst of hold music, then quiet, came back as "Mm-hmm." and was taken for a person
+    # who spoke and waited (bench_concurrent, test-0004 at 40.9 s of 117.6)
+    ("Mm-hmm.", False), ("Uh-huh.", False), ("Hi, um, Dana here.", True),
 ])
 def test_whisper_filler_is_not_words(text: str, words: bool) -> None:
     assert transcript_cues.says_something(text) is words
