@@ -25,9 +25,9 @@ from engine.sip.targets import Target, parse_target
 log = logging.getLogger(__name__)
 
 # A call's analysis thread wakes this often, not once per 20 ms frame, and takes every frame
-# that came meanwhile: each wake costs about 0.7 ms of CPU beyond the frame's own 0.3 ms (cold
-# caches after the sleep), so one wake per 3 frames takes a call's listening from ~3 to ~1.7
-# CPU-s per minute; a person is heard at most this much later (bench/bench_concurrent.py).
+# that came meanwhile: a wake costs about 0.7 ms of CPU beyond the frame's own 0.3 ms (cold
+# caches after the sleep). At 20 calls the feeders' CPU fell from 2.26 to 1.8 s per
+# call-minute (bench/bench_concurrent.py); a person is heard at most this much later.
 ANALYSIS_WAKE_S = 0.06
 
 

@@ -11,6 +11,7 @@ failure, so the caller has one thing to catch and degrade on.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import wave
 from typing import Protocol
@@ -19,6 +20,8 @@ import httpx
 import numpy as np
 
 from engine.speech.model_gate import FINAL_SLACK_S, ModelGate
+
+log = logging.getLogger(__name__)
 
 
 class SttError(RuntimeError):
@@ -36,16 +39,18 @@ class SpeechToText(Protocol):
 def whisper_workers() -> int:
     """How many requests the offline Whisper runs at once: ``HOLDSLAYER_WHISPER_WORKERS``,
     else 1. Each worker is one CTranslate2 replica on one thread."""
+    value = os.environ.get("HOLDSLAYER_WHISPER_WORKERS", "1")
     try:
-        return max(1, int(os.environ.get("HOLDSLAYER_WHISPER_WORKERS", "1")))
+        return max(1, int(value))
     except ValueError:
+        log.warning("HOLDSLAYER_WHISPER_WORKERS=%r is not a number: Whisper runs 1 worker", value)
         return 1
 
 
 class WhisperSTT:
-    """Embedded faster-whisper. Loaded on first use (≈0.5 s) and shared by every call;
-    calls are serialised because one CTranslate2 model runs one request at a time anyway,
-    partials first (:class:`ModelGate`: they decide how soon a person is heard)."""
+    """Embedded faster-whisper. Loaded on first use (≈0.5 s) and shared by every call; a
+    CTranslate2 replica runs one request at a time, so calls take turns on ``workers`` of
+    them, partials first (:class:`ModelGate`: they decide how soon a person is heard)."""
 
     name = "whisper"
 
