@@ -41,6 +41,7 @@ from engine.audio.corpus import DEFAULT_CACHE, CorpusCall, build_corpus  # noqa:
 from engine.audio.frame_classifier import Label  # noqa: E402
 from engine.audio.liveness import LivenessSettings  # noqa: E402
 from engine.audio.replay import ReplayResult, Transcriber, replay  # noqa: E402
+from engine.speech.stt import SHORT_FINAL_S  # noqa: E402
 
 CLASSES = ["ringback", "silence", "music", "recorded", "human"]
 # a stop for us followed by this much quiet is no proof either: soft hold music reads as
@@ -61,6 +62,8 @@ class CachedWhisper:
         key = hashlib.sha1(audio.tobytes()).hexdigest()
         if not final:
             key = "partial:" + key  # partials take Whisper's quick path: other words
+        elif len(audio) <= SHORT_FINAL_S * 16000:
+            key = "final10:" + key  # short finals take a 10 s window since stop 19
         hit = self.cache.get(key)
         if hit is not None:
             return hit[0], hit[1]

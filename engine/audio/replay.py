@@ -27,7 +27,7 @@ from engine.audio.call_state import (
 )
 from engine.audio.frame_classifier import FRAME, FrameClassifier, Label
 from engine.audio.voice_print import shared_encoder
-from engine.speech.stt import SpeechToText, SttError, transcribe_partial
+from engine.speech.stt import SHORT_FINAL_S, SpeechToText, SttError, transcribe_partial
 
 # (audio, final) → (text, CPU seconds it took); partials may take a quicker, rougher path
 Transcriber = Callable[[np.ndarray, bool], tuple[str, float]]
@@ -73,15 +73,17 @@ def timed(stt: SpeechToText) -> Transcriber:
 def modelled(stt: SpeechToText, partial_s: float = 0.12, final_s: float = 0.45,
              per_audio_s: float = 0.01) -> Transcriber:
     """Whisper's words, on a fixed schedule instead of this machine's CPU time: a partial
-    ``partial_s`` (its 10 s encoder window), a final ``final_s`` (the 30 s one), each plus
-    ``per_audio_s`` per second of audio for decoding. The defaults are the embedded tiny.en
-    on the 2-core machine the detector was tuned on. Why: a test asserts what the detector
-    decides when the words come; with :func:`timed` the answer moved with the machine (a
-    3x slower one made four tests fail). How fast this machine is, ``bench/`` measures."""
+    or a short final ``partial_s`` (the 10 s encoder window), a longer final ``final_s``
+    (the 30 s one), each plus ``per_audio_s`` per second of audio for decoding. The defaults
+    are the embedded tiny.en on the 2-core machine the detector was tuned on. Why: a test
+    asserts what the detector decides when the words come; with :func:`timed` the answer
+    moved with the machine (a 3x slower one made four tests fail). How fast this machine
+    is, ``bench/`` measures."""
 
     def run(audio: np.ndarray, final: bool = True) -> tuple[str, float]:
         text = stt.transcribe(audio) if final else transcribe_partial(stt, audio)
-        return text, (final_s if final else partial_s) + per_audio_s * len(audio) / 16000
+        long = final and len(audio) > SHORT_FINAL_S * 16000
+        return text, (final_s if long else partial_s) + per_audio_s * len(audio) / 16000
 
     return run
 

@@ -32,6 +32,22 @@ def test_offline_whisper_transcribes_real_read_speech(read_speech, line, whisper
     assert wer(ref, whisper.transcribe(line(audio))) <= 0.25
 
 
+def test_a_final_of_hold_music_or_dead_air_has_no_words(hold_track, line, whisper):
+    """A short final takes a 10 s window of its own; in it Whisper hears "you" in music and
+    in silence unless its no-speech score is heeded, and the transcript would say so."""
+    coffee = hold_track("morning_coffee")
+    for clip in (coffee[100 * 16000 : 104 * 16000], np.zeros(2 * 16000, np.int16)):
+        assert whisper.transcribe(clip) == ""
+        assert whisper.transcribe(line(clip)) == ""
+
+
+def test_a_short_final_keeps_a_one_word_answer(whisper):
+    """The no-speech rule must not swallow a person's short reply (Piper saying it)."""
+    from engine.speech.tts import synthesize
+
+    assert "hello" in whisper.transcribe(synthesize("Hello?")).lower()
+
+
 AUDIO = np.zeros(1600, np.int16)
 
 
