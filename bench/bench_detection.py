@@ -63,7 +63,7 @@ class CachedWhisper:
         if not final:
             key = "partial:" + key  # partials take Whisper's quick path: other words
         elif len(audio) <= SHORT_FINAL_S * 16000:
-            key = "final10:" + key  # short finals take a 10 s window since stop 19
+            key = "final10:" + key  # short finals decode a 10 s window: other words
         hit = self.cache.get(key)
         if hit is not None:
             return hit[0], hit[1]
