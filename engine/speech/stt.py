@@ -96,9 +96,10 @@ class WhisperSTT:
     def transcribe(self, audio: np.ndarray, sample_rate: int = 16000) -> str:
         """A turn's words to keep (transcript, memory, navigator). A turn shorter than
         :data:`SHORT_FINAL_S` (greetings, announcements, most turns) is decoded from a 10 s
-        encoder window of the audio padded with silence, as Whisper pads to 30 s: a third of
-        the CPU, and on 42 held-out clips through a phone line no more word errors (WER 9.7%
-        vs 11.0% at 30 s). Longer ones (a whole menu) take the full path with timestamps."""
+        encoder window of the audio padded with silence, as Whisper pads to 30 s, and only
+        an unsure one goes the full way too: on 42 clips through a phone line, half the CPU
+        and no more word errors (WER 10.2% vs 11.0% at 30 s). Longer turns (a whole menu)
+        take the full path with timestamps."""
         if sample_rate != 16000:
             from engine.audio.resample import resample
 
@@ -162,9 +163,10 @@ class WhisperSTT:
         no-speech probability over 0.6 and the words unlikely, faster-whisper's own rule)
         gives "" (the score is CTranslate2's log-probability per token), so a final never
         keeps words it invented on music: greetings scored at most 0.43 no-speech here.
-        Words that unlikely but heard as speech give None: the caller decodes the full way,
-        whose temperature fallback found flite's "Hello?" where greedy decoding heard
-        "through"."""
+        Words scored under :data:`UNSURE_LOGPROB` otherwise give None: the caller decodes the
+        full way, whose temperature fallback found flite's "Hello?" where greedy decoding
+        heard "through", and "Nimbus Mobile" where it heard "Numba Smallable" (every such
+        name scored under -0.64, right ones mostly over -0.6; one final in eight here)."""
         x = audio.astype(np.float32) / 32768.0
         if pad_with_silence:
             x = np.pad(x, (0, max(0, PARTIAL_FRAMES * 160 - len(x))))
@@ -193,8 +195,8 @@ class WhisperSTT:
                 )[0]
                 eot = self._tokenizer.eot
                 ids = [t for t in res.sequences_ids[0] if t < eot]
-                if pad_with_silence and res.scores[0] < MIN_AVG_LOGPROB:
-                    if res.no_speech_prob > NO_SPEECH_PROB:
+                if pad_with_silence and res.scores[0] < UNSURE_LOGPROB:
+                    if res.no_speech_prob > NO_SPEECH_PROB and res.scores[0] < MIN_AVG_LOGPROB:
                         return ""  # music's "you", "I'm so": no-speech ≥ 0.76, score ≤ -1.3
                     return None  # unsure: the full path, which retries hotter (a "Hello?")
                 return self._tokenizer.decode(cut_repetition(ids)).strip()
@@ -217,6 +219,7 @@ PARTIAL_MAX_S = 9.0  # longer audio goes the full way
 SHORT_FINAL_S = 9.0  # a final this short takes the 10 s window, with room for the last word
 NO_SPEECH_PROB = 0.6  # faster-whisper's no_speech_threshold and log_prob_threshold
 MIN_AVG_LOGPROB = -1.0
+UNSURE_LOGPROB = -0.6  # a short final's greedy words under this are decoded the full way
 
 
 def cut_repetition(ids: list[int]) -> list[int]:
