@@ -114,18 +114,24 @@ def test_a_company_called_again_is_still_navigated_from_its_remembered_menu(
 ) -> None:
     """The second call to a company recognises its menu by the sound (the memory of the first
     call) and skips STT; the menu's words must still reach the navigator and the transcript,
-    or every call after the first sits in the menu until the company hangs up."""
+    or every call after the first sits in the menu until the company hangs up.
+
+    On the second call the learned key cuts the menu about two seconds in, as "billing" is
+    being said: the transcript keeps the menu's head, as far as it was played, marked as a
+    repeat (whether its last word came out whole is down to the key's timing; CI once
+    heard "for Bill and")."""
     intent = ("--intent", "I have a question about my bill")
     for n in (1, 2):
         r, events, log = _call(tmp_path, "telco", "", hold_s=60, max_s=35.0, how=intent)
         assert r.returncode == 0, r.stderr[-2000:]
+        word = "billing" if n == 1 else "welcome"
         menu = [e for e in events if e["event"] == "TRANSCRIPT_CHUNK"
-                and "billing" in e["data"]["text"].lower()]  # fmt: skip
+                and word in e["data"]["text"].lower()]  # fmt: skip
         said = [(e["data"]["start"], e["data"]["text"]) for e in events
                 if e["event"] == "TRANSCRIPT_CHUNK"]  # fmt: skip
         steps = [e["data"].get("reason") for e in events if e["event"] == "IVR_STEP"]
         assert menu, (n, said, steps)
-        assert menu[0]["data"]["repeat"] is (n == 2)  # heard again, words from memory
+        assert menu[0]["data"]["repeat"] is (n == 2), (n, said)  # heard again
         keys = [e["data"]["digits"] for e in events if e["event"] == "IVR_DTMF_SENT"]
         assert keys[:1] == ["1"], (n, keys)
         assert any(e["event"] == "node" and e["kind"] == "hold" for e in log), n
