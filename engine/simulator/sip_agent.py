@@ -33,6 +33,7 @@ from engine.simulator.inband_dtmf import InbandDtmfDetector
 from engine.simulator.prompts import Prompt, RenderedPrompt
 from engine.simulator.speech_input import SpeechInput
 from engine.sip.codecs import offer_only
+from engine.sip.pj_objects import vector_bytes
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ class _CallerTap(pj.AudioMediaPort):
 
     def onFrameReceived(self, frame: pj.MediaFrame) -> None:
         if frame.size:
-            self.frames.append((time.time(), bytes(frame.buf)))
+            self.frames.append((time.time(), vector_bytes(frame.buf)))
 
 
 class _SipCall(pj.Call):

@@ -6,6 +6,7 @@ copy bytes into an :class:`AudioTap` or out of a :class:`PcmSource` buffer.
 from __future__ import annotations
 
 import collections
+import ctypes
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -19,6 +20,26 @@ if TYPE_CHECKING:
     from engine.sip.engine import SipEngine
 
 _SILENCE = bytes(FRAME_BYTES)
+
+
+def vector_bytes(vec: pj.ByteVector) -> bytes:
+    """The bytes of a pjsua2 ``ByteVector``, copied straight from its C++ buffer.
+
+    Why: SWIG hands a ``std::vector<unsigned char>`` to Python one element at a time, about
+    300 µs for a 20 ms frame here, 50 times a second for every tap: a CPU-second per
+    call-minute, on pjsua2's media thread. A libstdc++ vector is three pointers (begin,
+    end, end of storage); they are checked against ``size()`` before anything is read, and
+    a vector laid out any other way takes SWIG's slow path."""
+    word = ctypes.sizeof(ctypes.c_void_p)
+    try:
+        addr = int(vec.this)
+        begin, end, cap = (ctypes.c_void_p.from_address(addr + i * word).value for i in range(3))
+    except (AttributeError, TypeError, ValueError):
+        return bytes(vec)
+    n = vec.size()
+    if not begin or end is None or cap is None or end - begin != n or cap < end:
+        return bytes(vec)
+    return ctypes.string_at(begin, n)
 
 
 def pcm_format() -> pj.MediaFormatAudio:
@@ -40,7 +61,7 @@ class TapPort(pj.AudioMediaPort):
         tap = self.tap
         try:
             if tap is not None and frame.size and frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO:
-                tap.push(bytes(frame.buf))
+                tap.push(vector_bytes(frame.buf))
         except Exception:  # never let an exception cross into pjsua2's media thread
             pass
 
