@@ -100,22 +100,15 @@ class WhisperSTT:
         an unsure one goes the full way too: on 42 clips through a phone line, half the CPU
         and no more word errors (WER 10.2% vs 11.0% at 30 s). Longer turns (a whole menu)
         take the full path with timestamps."""
-        if sample_rate != 16000:
-            from engine.audio.resample import resample
-
-            audio = resample(audio, sample_rate, 16000)
+        audio = _at_16k(audio, sample_rate)
         if len(audio) <= SHORT_FINAL_S * 16000:
             text = self._decode_window(audio, FINAL_SLACK_S, pad_with_silence=True,
                                        max_tokens=int(20 + 8 * len(audio) / 16000))  # fmt: skip
             if text is not None:
                 return text
-        return self._transcribe(audio, 16000, FINAL_SLACK_S)
+        return self._transcribe(audio, FINAL_SLACK_S)
 
-    def _transcribe(self, audio: np.ndarray, sample_rate: int, slack_s: float) -> str:
-        if sample_rate != 16000:
-            from engine.audio.resample import resample
-
-            audio = resample(audio, sample_rate, 16000)
+    def _transcribe(self, audio: np.ndarray, slack_s: float) -> str:
         x = audio.astype(np.float32) / 32768.0
         with self._gate.turn(slack_s):
             model = self._load()
@@ -144,12 +137,9 @@ class WhisperSTT:
         loop, so the output is capped by the audio's length and cut where it repeats itself.
         Finals, which the memory and the transcript keep, go through :meth:`transcribe`.
         """
-        if sample_rate != 16000:
-            from engine.audio.resample import resample
-
-            audio = resample(audio, sample_rate, 16000)
+        audio = _at_16k(audio, sample_rate)
         if len(audio) > PARTIAL_MAX_S * 16000:
-            return self._transcribe(audio, 16000, 0.0)
+            return self._transcribe(audio, 0.0)
         text = self._decode_window(audio, 0.0, pad_with_silence=False,
                                    max_tokens=int(8 + 6 * len(audio) / 16000))  # fmt: skip
         return text or ""
@@ -220,6 +210,15 @@ SHORT_FINAL_S = 9.0  # a final this short takes the 10 s window, with room for t
 NO_SPEECH_PROB = 0.6  # faster-whisper's no_speech_threshold and log_prob_threshold
 MIN_AVG_LOGPROB = -1.0
 UNSURE_LOGPROB = -0.6  # a short final's greedy words under this are decoded the full way
+
+
+def _at_16k(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Whisper hears 16 kHz only."""
+    if sample_rate == 16000:
+        return audio
+    from engine.audio.resample import resample
+
+    return resample(audio, sample_rate, 16000)
 
 
 def cut_repetition(ids: list[int]) -> list[int]:
