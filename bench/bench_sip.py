@@ -145,9 +145,10 @@ def _match(sent: list[Event], received: list[dict], latency: dict[str, list[floa
             lost[method] += 1
 
 
-def cpu_call(engine: SipEngine, bus: EventBus, uri: str, log_path: Path,
-             seconds: float) -> dict[str, float]:
-    """A call on hold music with a tap reader; CPU of this process over ``seconds``."""
+def _music_call(
+    engine: SipEngine, bus: EventBus, uri: str, log_path: Path
+) -> tuple[str, Subscription]:
+    """A call put through to the simulator's hold music."""
     sub = bus.subscribe_queue()
     call_id = dial(engine, sub, uri)
     n = sum(e["event"] == "call_start" for e in sim_log(log_path))
@@ -155,31 +156,43 @@ def cpu_call(engine: SipEngine, bus: EventBus, uri: str, log_path: Path,
     engine.send_dtmf(call_id, "0").result(5)
     wait_log(log_path, lambda ev: any(e.get("call") == n and e.get("node") == "music"
                                       for e in ev))
-    frames = engine.tap(call_id, "remote").subscribe()
-    stats = {"frames": 0, "loud": 0}
+    return call_id, sub
 
-    def reader() -> None:  # what a detector would do per frame, minus the model
+
+def cpu_calls(engine: SipEngine, bus: EventBus, uri: str, log_path: Path,
+              seconds: float, calls: int = 1) -> dict[str, float]:
+    """``calls`` calls at once on hold music, each with a tap reader; CPU of this process
+    over ``seconds`` (the idle engine's own share included)."""
+    lines = [_music_call(engine, bus, uri, log_path) for _ in range(calls)]
+    stats = {"frames": 0, "loud": 0}
+    taps = [engine.tap(call_id, "remote").subscribe() for call_id, _ in lines]
+
+    def reader(frames) -> None:  # what a detector would do per frame, minus the model
         while (f := frames.get(1.0)) is not None:
             stats["frames"] += 1
             rms = float(np.sqrt(np.mean(f.pcm.astype(np.float32) ** 2)))
             stats["loud"] += rms > 100
 
-    t = threading.Thread(target=reader, name="tap-reader", daemon=True)
-    t.start()
+    threads = [threading.Thread(target=reader, args=(f,), name="tap-reader", daemon=True)
+               for f in taps]
+    for t in threads:
+        t.start()
     time.sleep(1.0)  # settle
     r0, c0, w0 = resource.getrusage(resource.RUSAGE_SELF), time.process_time(), time.monotonic()
     f0 = stats["frames"]
     time.sleep(seconds)
     r1, c1, w1 = resource.getrusage(resource.RUSAGE_SELF), time.process_time(), time.monotonic()
     f1 = stats["frames"]
-    hang_up(engine, sub, call_id)
-    t.join(3)
-    sub.close()
+    for call_id, sub in lines:
+        hang_up(engine, sub, call_id)
+        sub.close()
+    for t in threads:
+        t.join(3)
     wall = w1 - w0
     return {"wall": wall, "cpu": c1 - c0, "user": r1.ru_utime - r0.ru_utime,
-            "sys": r1.ru_stime - r0.ru_stime, "frames_per_s": (f1 - f0) / wall,
+            "sys": r1.ru_stime - r0.ru_stime, "frames_per_s": (f1 - f0) / wall / calls,
             "loud_share": stats["loud"] / max(1, stats["frames"]),
-            "dropped": frames.dropped}
+            "dropped": sum(f.dropped for f in taps), "calls": calls}
 
 
 def idle_cpu(seconds: float) -> float:
@@ -199,6 +212,8 @@ def main() -> int:
     ap.add_argument("--digits", default="12345678", help="keys sent per method per call")
     ap.add_argument("--cpu-seconds", type=float, default=30.0, help="length of the CPU call")
     ap.add_argument("--idle-seconds", type=float, default=5.0)
+    ap.add_argument("--cpu-calls", type=int, default=1,
+                    help="calls at once for the CPU figure (each with its tap reader)")
     args = ap.parse_args()
 
     t_start = time.monotonic()
@@ -210,7 +225,8 @@ def main() -> int:
             idle = idle_cpu(args.idle_seconds)
             latency, lost = dtmf_calls(engine, bus, ready["uri"], log_path, args.calls,
                                        args.digits)
-            cpu = cpu_call(engine, bus, ready["uri"], log_path, args.cpu_seconds)
+            cpu = cpu_calls(engine, bus, ready["uri"], log_path, args.cpu_seconds,
+                            args.cpu_calls)
         finally:
             engine.stop()
             sim.terminate()
@@ -232,13 +248,17 @@ def main() -> int:
     print("  (sent = the engine's IVR_DTMF_SENT stamp, taken just after pjsua2 accepted the key,"
           "\n   i.e. after a SIP INFO already left: ~0 ms, even slightly negative, for info;"
           "\n   received = the simulator's log `t` when its detector reported the key)")
-    per_min = cpu["cpu"] / cpu["wall"] * 60
-    print(f"\nCPU, one call on hold music with an audio-tap reader ({cpu['wall']:.0f} s):")
+    n = cpu["calls"]
+    per_min = cpu["cpu"] / cpu["wall"] * 60 / n
+    print(f"\nCPU, {n} call(s) at once on hold music, each with an audio-tap reader "
+          f"({cpu['wall']:.0f} s):")
     print(f"  {per_min:.2f} CPU s per call-minute "
-          f"(user {cpu['user'] / cpu['wall'] * 60:.2f}, sys {cpu['sys'] / cpu['wall'] * 60:.2f};"
-          f" {per_min / 60 * 100:.1f}% of one core)")
-    print(f"  idle engine, no call: {idle:.2f} CPU s per minute")
-    print(f"  tap: {cpu['frames_per_s']:.1f} frames/s (50 expected), "
+          f"(user {cpu['user'] / cpu['wall'] * 60 / n:.2f}, "
+          f"sys {cpu['sys'] / cpu['wall'] * 60 / n:.2f}; the process uses "
+          f"{per_min * n / 60 * 100:.1f}% of one core)")
+    print(f"  idle engine, no call: {idle:.2f} CPU s per minute; beyond it, "
+          f"{(cpu['cpu'] / cpu['wall'] * 60 - idle) / n:.2f} CPU s per call-minute")
+    print(f"  tap: {cpu['frames_per_s']:.1f} frames/s per call (50 expected), "
           f"{cpu['loud_share'] * 100:.0f}% non-silent, {cpu['dropped']} dropped")
     print(f"\nbenchmark wall time {time.monotonic() - t_start:.0f} s")
     return 0

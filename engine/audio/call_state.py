@@ -888,6 +888,12 @@ class CallStateDetector:
         call_out = ep.ended and ep.text_final and transcript_cues.calls_out(ep.text)
         if call_out:
             wait_s = max(wait_s, self.s.call_out_wait_s)
+        if ep.split_from and (cues is None or cues.human == 0):
+            # the tail of a recording cut off at a voice change, with no word of a person in
+            # it, is as weak as a lone "Hello?": a hold whose queue runs out leaves an
+            # announcement's last words ("...with our customers.") followed by quiet until
+            # the agent speaks (test-900006, seed 9)
+            wait_s = max(wait_s, self.s.call_out_wait_s)
         waited = (
             ep.ended
             and ep.quiet_after_s >= wait_s

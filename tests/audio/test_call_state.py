@@ -269,6 +269,25 @@ def test_quiet_after_an_announcement_in_the_lines_voice_is_no_one_waiting(
     assert early is not None and early.t < onset  # the trap is real
 
 
+def test_the_cut_off_tail_of_a_replayed_announcement_is_no_one_waiting(whisper, tmp_path):
+    """A replay of a known announcement can part from its recording just before its end
+    (here after a short music gap behind another announcement); its last words ("with our
+    customers.") then stand alone, with no word of a person in them, and the queue ending
+    there leaves 1.6 s of quiet before the agent. That tail waits as long as a lone "Hello?"
+    must. The benchmark's call test-900006 (seed 9, flite kal16, a LibriVox reader)."""
+    from engine.audio.corpus import ClipCache, build_call
+
+    call = build_call(900006, "test", (60.0, 240.0), ClipCache(tmp_path))
+    onset = call.human_onset
+    assert onset is not None
+    human = replay(call.audio, modelled(whisper)).first("human")
+    assert human is not None and human.t > onset, human and human.evidence
+    hasty = DetectorSettings(call_out_wait_s=DetectorSettings().turn_wait_s)
+    early = replay(call.audio, modelled(whisper), hasty).first("human")
+    assert early is not None and early.t < onset  # the trap is real
+    assert early.evidence["voice_took_over"] is True
+
+
 def test_someone_who_picks_up_as_an_announcement_ends_is_a_turn_of_their_own(
     music, prompts, line, read_speech, whisper
 ):
