@@ -447,6 +447,23 @@ def test_a_new_voice_straight_after_the_menu_that_waits_is_a_person(
     assert res.first("hold") is None
 
 
+def test_someone_after_the_menu_whose_voice_is_somewhat_like_it_is_heard(whisper, tmp_path):
+    """No hold: flite's kal16 reads the menu, then a reader whose voice print is 0.62 like it
+    (not "new", under 0.6, nor the menu's, 0.8 and up) reads a sentence with no greeting in
+    it and waits. The benchmark's call test-1000019 (seed 10), missed before."""
+    from engine.audio.corpus import ClipCache, build_call
+
+    call = build_call(1000019, "test", (60.0, 240.0), ClipCache(tmp_path))
+    onset = call.human_onset
+    assert onset is not None and call.hold_start is None
+    human = replay(call.audio, modelled(whisper)).first("human")
+    assert human is not None and onset < human.t < onset + 6.5, human and human.evidence
+    assert human.evidence["rule"] == "a voice unlike the menu's spoke, then waited"
+    assert NEW_VOICE <= human.evidence["voice_sim"] < DetectorSettings().line_voice_sim
+    narrow = DetectorSettings(line_voice_sim=NEW_VOICE)  # only a "new" voice may wait
+    assert replay(call.audio, modelled(whisper), narrow).first("human") is None  # a miss
+
+
 def test_a_speech_menu_in_a_new_voice_that_waits_is_no_person(prompts, line, whisper):
     """A speech menu after the keypad menu, in another voice, asks and waits like a person."""
     menu = prompts("basic-pbx-ivr-main")
