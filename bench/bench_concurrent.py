@@ -16,8 +16,9 @@ tap), starting ``--stagger`` seconds apart, and prints:
   Python's side of Whisper) and native threads (CTranslate2's, where Whisper's maths runs);
 * Whisper's requests: finals and partials, their audio and their time from asking to words.
 
-``--batch K`` wakes each feeder once per K frames; the default is the runtime's own wake
-(``engine.runtime.ANALYSIS_WAKE_S``, 3 frames), ``--batch 1`` a wake per frame as before.
+As in the runtime (:mod:`engine.audio.analysis_loop`), one thread feeds every call, waking
+once per ``ANALYSIS_WAKE_S`` (3 frames); ``--thread-per-call`` gives each call a feeder thread
+of its own (as the runtime did before), ``--batch K`` wakes once per K frames.
 
     nice -n 10 .venv/bin/python bench/bench_concurrent.py --calls 20 --split test
 
@@ -40,11 +41,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_detection import pct  # noqa: E402  (one percentile, so the two benches compare)
 
+from engine.audio.analysis_loop import ANALYSIS_WAKE_S  # noqa: E402
 from engine.audio.analyzer import CallAudioAnalyzer, shared_stt  # noqa: E402
 from engine.audio.corpus import CorpusCall, build_corpus  # noqa: E402
 from engine.audio.voice_print import shared_encoder  # noqa: E402
 from engine.events import Event, EventBus, EventType  # noqa: E402
-from engine.runtime import ANALYSIS_WAKE_S  # noqa: E402
 
 FRAME = 320  # 20 ms at 16 kHz
 AFTER_PERSON_S = 3.0  # feed this long after the alert (the analyzer goes on transcribing)
@@ -168,9 +169,10 @@ def feed(run: Run, bus: TimedBus, start: float, batch: int = 1) -> None:
         analyzer.close()
 
 
-def feed_all(runs: list[Run], bus: TimedBus, starts: list[float]) -> None:
-    """Every call's frames from one thread: at each 20 ms tick, each call gets the frames
-    now due (one wake a tick for all calls, instead of one per call)."""
+def feed_all(runs: list[Run], bus: TimedBus, starts: list[float], batch: int = 1) -> None:
+    """Every call's frames from one thread, as the runtime's analysis thread does: at each
+    wake (once per ``batch`` frames), each call gets the frames now due (one wake for all
+    calls, instead of one per call)."""
     analyzers = [CallAudioAnalyzer(bus, r.call.id) for r in runs]
     sent = [0] * len(runs)
     ends = [len(r.call.audio) // FRAME for r in runs]
@@ -182,7 +184,7 @@ def feed_all(runs: list[Run], bus: TimedBus, starts: list[float]) -> None:
         now = time.monotonic()
         if now < tick:
             time.sleep(tick - now)
-        tick += FRAME / 16000
+        tick += batch * FRAME / 16000
         for k in sorted(live):
             r, a = runs[k], analyzers[k]
             due = int((time.monotonic() - r.start) * 16000 / FRAME) + 1
@@ -198,7 +200,8 @@ def feed_all(runs: list[Run], bus: TimedBus, starts: list[float]) -> None:
             done = human is not None and time.monotonic() - human[0] >= AFTER_PERSON_S
             if sent[k] >= ends[k] or done:
                 r.seconds = r.frames * FRAME / 16000
-                a.close()
+                # as the runtime does: close() waits for the last words, the others go on
+                threading.Thread(target=a.close, name="feed-close", daemon=True).start()
                 live.discard(k)
 
 
@@ -231,8 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hold-min", type=float, default=60.0, help="seconds of hold, at least")
     ap.add_argument("--hold-max", type=float, default=240.0, help="seconds of hold, at most")
     ap.add_argument("--stagger", type=float, default=3.0, help="seconds between call starts")
-    ap.add_argument("--one-thread", action="store_true",
-                    help="feed every call from one thread (default: a thread per call)")
+    ap.add_argument("--thread-per-call", action="store_true",
+                    help="a feeder thread per call (default: one for all, as the runtime)")
     ap.add_argument("--batch", type=int, default=round(ANALYSIS_WAKE_S / 0.02),
                     help="frames per feeder wake (default: the runtime's, 3 frames)")
     ap.add_argument("--json", type=Path, help="write per-call results here")
@@ -249,8 +252,9 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic() + 1.0
     cpu0 = time.process_time()
     starts = [t0 + k * args.stagger for k in range(len(runs))]
-    if args.one_thread:
-        threads = [threading.Thread(target=feed_all, args=(runs, bus, starts), daemon=True)]
+    if not args.thread_per_call:
+        threads = [threading.Thread(target=feed_all, args=(runs, bus, starts, args.batch),
+                                    name="feed-all", daemon=True)]
     else:
         threads = [threading.Thread(target=feed, args=(r, bus, start, args.batch),
                                     name=f"feed-{r.call.id}", daemon=True)
@@ -282,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     minutes = sum(r.seconds for r in runs) / 60
     fa = sum(row["result"] == "false_alarm" for row in rows)
     miss = sum(row["result"] == "miss" for row in rows)
-    how = "one thread" if args.one_thread else "a thread per call"
+    how = "a thread per call" if args.thread_per_call else "one thread"
     print(f"{len(runs)} calls at once, fed from {how} ({args.split}, seed {args.seed}, "
           f"{args.stagger:g} s apart), {minutes:.1f} call-minutes in {wall:.0f} s")
     print(f"  false alarms {fa}   missed {miss}")

@@ -11,10 +11,10 @@ import contextlib
 import logging
 import os
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
+from engine.audio.analysis_loop import AnalysisLoop
 from engine.config import Settings
 from engine.demo import DemoCompany, demo_name, with_demo_profile
 from engine.events import Event, EventBus, EventType
@@ -23,12 +23,6 @@ from engine.sip.engine import SipEngine, SipError
 from engine.sip.targets import Target, parse_target
 
 log = logging.getLogger(__name__)
-
-# A call's analysis thread wakes this often, not once per 20 ms frame, and takes every frame
-# that came meanwhile: a wake costs about 0.7 ms of CPU beyond the frame's own 0.3 ms (cold
-# caches after the sleep). At 20 calls the feeders' CPU fell from 2.26 to 1.8 s per
-# call-minute (bench/bench_concurrent.py); a person is heard at most this much later.
-ANALYSIS_WAKE_S = 0.06
 
 
 class Runtime:
@@ -48,6 +42,7 @@ class Runtime:
         self.store: Any = None
         self._closers: list[Any] = []
         self._analyzers: dict[str, Any] = {}
+        self._analysis = AnalysisLoop()  # one thread feeds every call's analyzer
         self._analysis_done: dict[str, threading.Event] = {}  # set once its last words are out
         self._navigators: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -183,24 +178,15 @@ class Runtime:
         sub = self.engine.tap(call_id, "remote").subscribe(maxframes=1500)
         done = self._analysis_done[call_id] = threading.Event()
 
-        def feed() -> None:
-            try:
-                while (frames := sub.get_all(timeout=1.0)) or not sub.closed:
-                    for frame in frames:
-                        analyzer.feed(frame.pcm, frame.t)
-                    if frames:
-                        time.sleep(ANALYSIS_WAKE_S)  # let frames gather: see the constant
-            except Exception:
-                log.exception("audio analysis failed for call %s; the call goes on", call_id)
-            finally:
-                with contextlib.suppress(Exception):
-                    analyzer.close()
-                with contextlib.suppress(Exception):
-                    memory_store.save(company, analyzer.memory)
-                done.set()
-                self._analysis_done.pop(call_id, None)
+        def finish() -> None:  # on a thread of its own: close() waits for the last words
+            with contextlib.suppress(Exception):
+                analyzer.close()
+            with contextlib.suppress(Exception):
+                memory_store.save(company, analyzer.memory)
+            done.set()
+            self._analysis_done.pop(call_id, None)
 
-        threading.Thread(target=feed, name=f"analyzer-{call_id}", daemon=True).start()
+        self._analysis.add(call_id, analyzer, sub, finish)
         self._analyzers[call_id] = analyzer
 
     def wait_analysis(self, call_id: str, timeout: float = 8.0) -> bool:
