@@ -41,7 +41,7 @@ from engine.audio.corpus import DEFAULT_CACHE, CorpusCall, build_corpus  # noqa:
 from engine.audio.frame_classifier import Label  # noqa: E402
 from engine.audio.liveness import LivenessSettings  # noqa: E402
 from engine.audio.replay import ReplayResult, Transcriber, replay  # noqa: E402
-from engine.speech.stt import SHORT_FINAL_S  # noqa: E402
+from engine.speech.stt import PARTIAL_FRAMES, SHORT_FINAL_S, partial_frames  # noqa: E402
 
 CLASSES = ["ringback", "silence", "music", "recorded", "human"]
 # a stop for us followed by this much quiet is no proof either: soft hold music reads as
@@ -61,7 +61,9 @@ class CachedWhisper:
     def __call__(self, audio: np.ndarray, final: bool = True) -> tuple[str, float]:
         key = hashlib.sha1(audio.tobytes()).hexdigest()
         if not final:
-            key = "partial:" + key  # partials take Whisper's quick path: other words
+            # partials take Whisper's quick path (other words), in a window by their length
+            frames = partial_frames(len(audio))
+            key = ("partial:" if frames == PARTIAL_FRAMES else f"partial{frames}:") + key
         elif len(audio) <= SHORT_FINAL_S * 16000:
             key = "final10:" + key  # short finals decode a 10 s window: other words
         hit = self.cache.get(key)
