@@ -134,8 +134,8 @@ class WhisperSTT:
         the first second of a greeting, and that cost is what made a person wait for the
         alert. CTranslate2 accepts a shorter encoder input; a 10 s window costs ≈0.12 s, and
         the 6 s one that a turn's first 5.5 s take about a third less (:func:`partial_frames`:
-        on 40 tune calls Whisper's CPU fell 19 % and no alert came later by more than 0.2 s). Its
-        words are a little rougher (a first word may be lost) and short inputs make Whisper
+        on 40 tune calls Whisper's CPU fell 19 % and no alert came later by more than 0.2 s).
+        Its words are a little rougher (a first word may be lost) and short inputs make Whisper
         loop, so the output is capped by the audio's length and cut where it repeats itself.
         Finals, which the memory and the transcript keep, go through :meth:`transcribe`.
         """
@@ -214,16 +214,16 @@ PARTIAL_FRAMES = 1000  # 10 s of encoder input for partials and short finals
 # to speak) fit a 6 s window, whose encoder costs about a third less than the 10 s one's
 QUICK_FRAMES = 600
 QUICK_MAX_S = 5.5
-
-
-def partial_frames(n_samples: int) -> int:
-    """The encoder window (in 10 ms frames) a partial of ``n_samples`` at 16 kHz takes."""
-    return QUICK_FRAMES if n_samples <= QUICK_MAX_S * 16000 else PARTIAL_FRAMES
 PARTIAL_MAX_S = 9.0  # longer audio goes the full way
 SHORT_FINAL_S = 9.0  # a final this short takes the 10 s window, with room for the last word
 NO_SPEECH_PROB = 0.6  # faster-whisper's no_speech_threshold and log_prob_threshold
 MIN_AVG_LOGPROB = -1.0
 UNSURE_LOGPROB = -0.6  # a short final's greedy words under this are decoded the full way
+
+
+def partial_frames(n_samples: int) -> int:
+    """The encoder window (in 10 ms frames) a partial of ``n_samples`` at 16 kHz takes."""
+    return QUICK_FRAMES if n_samples <= QUICK_MAX_S * 16000 else PARTIAL_FRAMES
 
 
 def _at_16k(audio: np.ndarray, sample_rate: int) -> np.ndarray:
