@@ -5,7 +5,8 @@ most of what a wake costs is the caches gone cold while the thread slept. A thre
 pays that per call; one thread pays it once for all of them, and then runs every call's
 frames through the same warm code and weights. Measured here (20 calls, music through the
 classifier and detector, 3 frames a wake): 2.1 CPU-s per call-minute with a thread each,
-1.1 with one thread for all (``bench/bench_concurrent.py --one-thread``).
+1.1 with one thread for all; with real calls (``bench/bench_concurrent.py``, against its
+``--thread-per-call``) the feeding fell from 2.3 to 1.8 CPU-s per call-minute.
 
 The per-frame work is Python holding the GIL, so one thread loses no parallelism; Whisper
 runs on its own workers. A call whose analysis fails is dropped alone: the others go on.

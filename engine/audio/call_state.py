@@ -894,13 +894,8 @@ class CallStateDetector:
             # announcement's last words ("...with our customers.") followed by quiet until
             # the agent speaks (test-900006, seed 9)
             wait_s = max(wait_s, self.s.call_out_wait_s)
-        waited = (
-            ep.ended
-            and ep.quiet_after_s >= wait_s
-            and ep.music_after_s < 0.3
-            and ep.speech_s >= (self.s.call_out_min_speech_s if call_out
-                                else self.s.turn_min_speech_s)
-        )
+        waited = self._waited(ep, wait_s, self.s.call_out_min_speech_s if call_out
+                              else self.s.turn_min_speech_s)  # fmt: skip
         # per frame: the words are read only once the turn has waited
         said = waited and (call_out or transcript_cues.says_something(ep.text))
         if waited and self.phase == "start" and self._new_voice(ep) and not (ep.split_from or bed):
@@ -913,10 +908,7 @@ class CallStateDetector:
                 return self._declare(t, ep, "a new voice spoke, then waited", 0.75)
         if (
             self.phase == "start"
-            and ep.ended
-            and ep.quiet_after_s >= self.s.line_voice_wait_s
-            and ep.music_after_s < 0.3
-            and ep.speech_s >= self.s.turn_min_speech_s
+            and self._waited(ep, self.s.line_voice_wait_s, self.s.turn_min_speech_s)
             and ep.voice_sim is not None
             and ep.voice_sim < self.s.line_voice_sim
             and not (ep.split_from or bed)
@@ -945,6 +937,13 @@ class CallStateDetector:
             if self.stt_degraded and ep.speech_s >= self.s.turn_min_speech_s:
                 return self._declare(t, ep, "spoke, then waited (no transcript: STT down)", 0.6)
         return None
+
+    @staticmethod
+    def _waited(ep: Episode, wait_s: float, min_speech_s: float) -> bool:
+        """The turn is over, with at least ``min_speech_s`` of speech, and has been followed
+        by ``wait_s`` of quiet with no music back: someone waiting for an answer."""
+        return (ep.ended and ep.quiet_after_s >= wait_s and ep.music_after_s < 0.3
+                and ep.speech_s >= min_speech_s)  # fmt: skip
 
     def _music_under(self, ep: Episode) -> bool:
         """Music goes on between the turn's words, or, before there are enough of those gaps
