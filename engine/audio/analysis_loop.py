@@ -103,10 +103,13 @@ class AnalysisLoop:
         """Every frame waiting; False once the call's frames have ended (or its analysis
         failed: the call goes on without it)."""
         try:
+            # read before taking the frames: a tap that closes in between has queued its
+            # last frames already, so they are taken now and the next wake ends the call
+            closed = call.frames.closed
             frames = call.frames.get_all(timeout=0)
             for frame in frames:
                 call.analyzer.feed(frame.pcm, frame.t)
-            return bool(frames) or not call.frames.closed
+            return bool(frames) or not closed
         except Exception:
             log.exception("audio analysis failed for call %s; the call goes on", call.call_id)
             return False

@@ -89,3 +89,34 @@ def test_a_finish_that_waits_holds_up_no_other_call(music):
     release.set()
     assert live_analyzer.hold is not None
     live.close()
+
+
+class _EndsBetweenReads:
+    """A call's frames where the call's last audio and its end land just after a wake found
+    nothing waiting: the race between taking the frames and asking whether they ended."""
+
+    def __init__(self, tap: AudioTap, last: np.ndarray) -> None:
+        self._tap, self._sub, self._last = tap, tap.subscribe(maxframes=1500), last
+
+    @property
+    def closed(self) -> bool:
+        return self._sub.closed
+
+    def get_all(self, timeout: float | None = None) -> list:
+        frames = self._sub.get_all(timeout)
+        if not frames and self._last is not None:
+            _push(self._tap, self._last)
+            self._tap.close()
+            self._last = None
+        return frames
+
+
+def test_the_last_audio_of_a_call_that_ends_between_two_reads_is_still_heard(music):
+    bus = EventBus()
+    analyzer = CallAudioAnalyzer(bus, "ending", QUIET)
+    done = threading.Event()
+    loop = AnalysisLoop()
+    loop.add("ending", analyzer, _EndsBetweenReads(AudioTap("ending", "remote"),
+                                                   music[: 16000 * 10]), done.set)  # fmt: skip
+    assert done.wait(5)
+    assert analyzer.hold is not None  # its last 10 s of music were analysed, not dropped
