@@ -37,7 +37,12 @@ from packet_loss import lose_packets  # noqa: E402
 from words_floor import call_floor  # noqa: E402
 
 from engine.audio.call_state import DetectorSettings  # noqa: E402
-from engine.audio.corpus import DEFAULT_CACHE, CorpusCall, build_corpus  # noqa: E402
+from engine.audio.corpus import (  # noqa: E402
+    DEFAULT_CACHE,
+    CorpusCall,
+    HoldVariant,
+    build_corpus,
+)
 from engine.audio.frame_classifier import Label  # noqa: E402
 from engine.audio.liveness import LivenessSettings  # noqa: E402
 from engine.audio.replay import ReplayResult, Transcriber, replay  # noqa: E402
@@ -221,6 +226,17 @@ def person_louder(call: CorpusCall, db: float) -> np.ndarray:
     return np.clip(audio, -32768, 32767).astype(np.int16)
 
 
+def read_announcements(path: Path | None) -> tuple[str, ...]:
+    """The lines of ``path`` that are not blank or comments; () without a file."""
+    if path is None:
+        return ()
+    lines = (ln.strip() for ln in path.read_text().splitlines())
+    texts = tuple(ln for ln in lines if ln and not ln.startswith("#"))
+    if len(texts) < 3:
+        raise SystemExit(f"{path}: at least 3 announcements are needed, found {len(texts)}")
+    return texts
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -245,6 +261,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="with --loss: packets lost in a row, on average")
     ap.add_argument("--person-gain", type=float, default=0.0, metavar="DB",
                     help="the person's span this much louder (a quiet headset: negative)")
+    ap.add_argument("--announcements", type=Path, metavar="FILE",
+                    help="hold announcements unlike the corpus's own, one a line ({co}: the "
+                    "company; # comments), e.g. bench/unseen/announcements.txt")
+    ap.add_argument("--announcement-gap", type=float, nargs=2, metavar=("MIN", "MAX"),
+                    default=(0.2, 0.6), help="seconds of quiet after an announcement")
     ap.add_argument("--json", type=Path, help="write per-call results here")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every call")
     ap.add_argument(
@@ -272,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         help="only try the liveness check at every 0.1 s of every recording",
     )
     args = ap.parse_args(argv)
+    variant = HoldVariant(read_announcements(args.announcements), tuple(args.announcement_gap))
     settings = DetectorSettings()
     if args.new_voice_sim is not None:
         settings.new_voice_sim = args.new_voice_sim
@@ -281,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
         settings.liveness.quiet_s = args.probe_quiet
     if args.liveness_sweep:
         calls = list(build_corpus(args.split, args.calls, (args.hold_min, args.hold_max),
-                                  args.seed))  # fmt: skip
+                                  args.seed, variant=variant))  # fmt: skip
         tried, passed = sweep_recordings(calls, settings.liveness)
         hold = [p for p in passed if p[2] not in ("menu", "transfer")]
         print(f"liveness sweep: split={args.split} calls={args.calls}: {tried} starts inside "
@@ -320,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
         phrase_s = len(cached_phrase(PHRASE)) / 16000
     wall0 = time.time()
     packets = lost = 0
-    for call in build_corpus(args.split, args.calls, (args.hold_min, args.hold_max), args.seed):
+    for call in build_corpus(args.split, args.calls, (args.hold_min, args.hold_max), args.seed,
+                             variant=variant):  # fmt: skip
         if args.person_gain and call.human_onset is not None:
             call = dataclasses.replace(call, audio=person_louder(call, args.person_gain))
         if args.loss:

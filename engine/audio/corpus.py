@@ -102,6 +102,17 @@ MENU_TTS = (
 TRANSFER_TTS = "Please hold while we transfer your call to the next available agent."
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class HoldVariant:
+    """Hold audio unlike the splits' own, to measure the rules on announcements they were
+    never written against: ``announcements`` replace the synthesised ones (both the stock
+    pool and the extra one in a voice of its own; ``{co}`` is the company), and ``gap_s``
+    is the quiet after each announcement before the music comes back (default 0.2-0.6 s)."""
+
+    announcements: tuple[str, ...] = ()
+    gap_s: tuple[float, float] = (0.2, 0.6)
+
+
 @dataclasses.dataclass(slots=True)
 class Span:
     start: float
@@ -224,8 +235,9 @@ def build_call(
     hold_range_s: tuple[float, float],
     cache: ClipCache,
     memory_music: dict[str, np.ndarray] | None = None,
+    variant: HoldVariant = HoldVariant(),
 ) -> CorpusCall:
-    """One call, fully determined by (seed, split, hold range)."""
+    """One call, fully determined by (seed, split, hold range, variant)."""
     cfg = SPLITS[split]
     rng = random.Random(f"{split}-{seed}")
     co = rng.choice(COMPANIES)
@@ -255,7 +267,8 @@ def build_call(
         else:
             b.add(cache.speech(company_voice, TRANSFER_TTS), "recorded", "transfer")
         b.silence(rng.uniform(0.3, 1.5))
-        hold_start, hold_end = _hold(b, rng, cfg, co, company_voice, hold_range_s, cache)
+        hold_start, hold_end = _hold(b, rng, cfg, co, company_voice, hold_range_s, cache,
+                                       variant)
 
     # the person
     b.silence(rng.uniform(0.2, 2.0))
@@ -296,6 +309,7 @@ def _hold(
     company_voice: str,
     hold_range_s: tuple[float, float],
     cache: ClipCache,
+    variant: HoldVariant,
 ) -> tuple[float, float]:
     track = rng.choice(cfg["music"])
     music = _gain(sources.load_wav(sources.MOH_DIR / f"{track}.wav"), rng.uniform(-10, -2))
@@ -309,13 +323,17 @@ def _hold(
     if company_voice == "allison":
         pool += [("allison", n) for n in rng.sample(ALLISON_ANNOUNCEMENTS, min(n_ann, 3))]
     else:
-        pool += [("tts", t.format(co=co)) for t in rng.sample(ANNOUNCEMENTS, n_ann)]
+        texts = list(variant.announcements) or ANNOUNCEMENTS
+        pool += [("tts", t.format(co=co)) for t in rng.sample(texts, n_ann)]
     with_position = rng.random() < 0.4
     position = rng.randint(4, 12)
     # drawn from a stream of their own so that adding them left the older calls as they were
     rng2 = random.Random(f"extra-{track}-{pos}-{duration!r}-{period!r}")
     if rng2.random() < 0.4:
-        text = EXTRA_ANNOUNCEMENTS[rng2.choice(cfg["extra"])].format(co=co)
+        extra = EXTRA_ANNOUNCEMENTS[rng2.choice(cfg["extra"])]
+        if variant.announcements:
+            extra = rng2.choice(variant.announcements)
+        text = extra.format(co=co)
         others = [v for v in cfg["voices"] if v != company_voice]
         voice = rng2.choice(others) if rng2.random() < 0.5 else company_voice
         pool.insert(rng2.randrange(len(pool) + 1), ("extra:" + voice, text))
@@ -368,7 +386,7 @@ def _hold(
         else:
             b.silence(rng.uniform(0.2, 0.6))
             b.add(clip, "recorded", label)
-            b.silence(rng.uniform(0.2, 0.6))
+            b.silence(rng.uniform(*variant.gap_s))
         next_ann = period + rng.uniform(-3, 3)
     return start, b.t
 
@@ -388,8 +406,9 @@ def build_corpus(
     hold_range_s: tuple[float, float] = (60, 240),
     seed: int = 0,
     cache: ClipCache | None = None,
+    variant: HoldVariant = HoldVariant(),
 ) -> Iterator[CorpusCall]:
     """``calls`` calls of ``split``; the same arguments always give the same audio."""
     cache = cache or ClipCache()
     for i in range(calls):
-        yield build_call(seed * 100_000 + i, split, hold_range_s, cache)
+        yield build_call(seed * 100_000 + i, split, hold_range_s, cache, variant=variant)

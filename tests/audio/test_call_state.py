@@ -2,6 +2,8 @@
 its announcements never raise "a person is here"; a person after hold does, soon after their
 first word; every decision says why."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -264,7 +266,8 @@ def test_quiet_after_an_announcement_in_the_lines_voice_is_no_one_waiting(
     audio = line(np.concatenate([*before, reader, silence(5)]))
     human = replay(audio, modelled(whisper)).first("human")
     assert human is not None and human.t > onset, human.evidence if human else None
-    hasty = DetectorSettings(line_voice_sim=2.0)  # every voice waits the usual 1.2 s
+    wait = DetectorSettings().turn_wait_s  # every voice and every turn waits the usual 1.2 s
+    hasty = DetectorSettings(line_voice_sim=2.0, weak_turn_wait_s=wait)
     early = replay(audio, modelled(whisper), hasty).first("human")
     assert early is not None and early.t < onset  # the trap is real
 
@@ -282,10 +285,35 @@ def test_the_cut_off_tail_of_a_replayed_announcement_is_no_one_waiting(whisper, 
     assert onset is not None
     human = replay(call.audio, modelled(whisper)).first("human")
     assert human is not None and human.t > onset, human and human.evidence
-    hasty = DetectorSettings(call_out_wait_s=DetectorSettings().turn_wait_s)
+    wait = DetectorSettings().turn_wait_s
+    hasty = DetectorSettings(call_out_wait_s=wait, weak_turn_wait_s=wait)
     early = replay(call.audio, modelled(whisper), hasty).first("human")
     assert early is not None and early.t < onset  # the trap is real
     assert early.evidence["voice_took_over"] is True
+
+
+def test_an_announcement_the_cue_words_miss_then_a_pause_in_the_music_is_no_one_waiting(
+    whisper, tmp_path
+):
+    """A queue can say anything: "Hey there! Quick tip: most billing questions are answered
+    on our website." has no word the cues know, comes in a voice only somewhat like the
+    menu's (0.75), and its music comes back 2.2 s later, from a quiet passage. Words that
+    offer or ask the caller nothing must be followed by a longer quiet than a question.
+    The benchmark's call test-1400000 with ``--announcements bench/unseen/announcements.txt``."""
+    from engine.audio.corpus import ClipCache, HoldVariant, build_call
+
+    unseen = Path(__file__).resolve().parents[2] / "bench" / "unseen" / "announcements.txt"
+    texts = [ln for ln in unseen.read_text().splitlines() if ln and not ln.startswith("#")]
+    call = build_call(1400000, "test", (60.0, 240.0), ClipCache(tmp_path),
+                      variant=HoldVariant(tuple(texts)))  # fmt: skip
+    onset = call.human_onset
+    assert onset is not None
+    human = replay(call.audio, modelled(whisper)).first("human")
+    assert human is not None and human.t > onset, human and human.evidence
+    hasty = DetectorSettings(weak_turn_wait_s=DetectorSettings().turn_wait_s)
+    early = replay(call.audio, modelled(whisper), hasty).first("human")
+    assert early is not None and early.t < onset  # the trap is real
+    assert "website" in early.evidence["text"]
 
 
 def test_someone_who_picks_up_as_an_announcement_ends_is_a_turn_of_their_own(
