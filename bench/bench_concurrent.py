@@ -18,7 +18,8 @@ tap), starting ``--stagger`` seconds apart, and prints:
 
 As in the runtime (:mod:`engine.audio.analysis_loop`), one thread feeds every call, waking
 once per ``ANALYSIS_WAKE_S`` (3 frames); ``--thread-per-call`` gives each call a feeder thread
-of its own (as the runtime did before), ``--batch K`` wakes once per K frames.
+of its own (as the runtime did before), ``--batch K`` wakes once per K frames. ``--stalls MS``
+says which code the one thread was in when a frame's work took MS or longer.
 
     nice -n 10 .venv/bin/python bench/bench_concurrent.py --calls 20 --split test
 
@@ -40,6 +41,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_detection import pct  # noqa: E402  (one percentile, so the two benches compare)
+from stall_watch import StallWatch  # noqa: E402
 
 from engine.audio.analysis_loop import ANALYSIS_WAKE_S  # noqa: E402
 from engine.audio.analyzer import CallAudioAnalyzer, shared_stt  # noqa: E402
@@ -169,10 +171,11 @@ def feed(run: Run, bus: TimedBus, start: float, batch: int = 1) -> None:
         analyzer.close()
 
 
-def feed_all(runs: list[Run], bus: TimedBus, starts: list[float], batch: int = 1) -> None:
+def feed_all(runs: list[Run], bus: TimedBus, starts: list[float], batch: int = 1,
+             watch: StallWatch | None = None) -> None:  # fmt: skip
     """Every call's frames from one thread, as the runtime's analysis thread does: at each
     wake (once per ``batch`` frames), each call gets the frames now due (one wake for all
-    calls, instead of one per call)."""
+    calls, instead of one per call). ``watch`` notes where a frame's work ran long."""
     analyzers = [CallAudioAnalyzer(bus, r.call.id) for r in runs]
     sent = [0] * len(runs)
     ends = [len(r.call.audio) // FRAME for r in runs]
@@ -193,7 +196,11 @@ def feed_all(runs: list[Run], bus: TimedBus, starts: list[float], batch: int = 1
                 late = time.monotonic() - (r.start + i * FRAME / 16000)
                 r.lag_max = max(r.lag_max, late)
                 r.lag_sum += max(0.0, late)
+                if watch is not None:
+                    watch.begin(r.call.id)
                 a.feed(r.call.audio[i * FRAME : (i + 1) * FRAME], i * FRAME / 16000)
+                if watch is not None:
+                    watch.end()
                 sent[k] += 1
                 r.frames += 1
             human = bus.seen.get((r.call.id, EventType.HUMAN_DETECTED))
@@ -238,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="a feeder thread per call (default: one for all, as the runtime)")
     ap.add_argument("--batch", type=int, default=round(ANALYSIS_WAKE_S / 0.02),
                     help="frames per feeder wake (default: the runtime's, 3 frames)")
+    ap.add_argument("--stalls", type=float, metavar="MS",
+                    help="say where the feeding thread was when a frame took MS or longer")
     ap.add_argument("--json", type=Path, help="write per-call results here")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every call")
     args = ap.parse_args(argv)
@@ -252,9 +261,12 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic() + 1.0
     cpu0 = time.process_time()
     starts = [t0 + k * args.stagger for k in range(len(runs))]
+    watch = StallWatch(args.stalls / 1000) if args.stalls else None
     if not args.thread_per_call:
-        threads = [threading.Thread(target=feed_all, args=(runs, bus, starts, args.batch),
+        threads = [threading.Thread(target=feed_all, args=(runs, bus, starts, args.batch, watch),
                                     name="feed-all", daemon=True)]
+        if watch is not None:
+            threading.Thread(target=watch.run, name="stall-watch", daemon=True).start()
     else:
         threads = [threading.Thread(target=feed, args=(r, bus, start, args.batch),
                                     name=f"feed-{r.call.id}", daemon=True)
@@ -268,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     for th in threads:
         th.join()
     cpu = time.process_time() - cpu0
+    if watch is not None:
+        watch.stop.set()
     per_thread.stop.set()
     sampler.join()
     kinds = {k: v - loaded.get(k, 0.0) for k, v in per_thread.by_kind().items()}
@@ -297,6 +311,11 @@ def main(argv: list[str] | None = None) -> int:
     mean_lag = sum(r.lag_sum for r in runs) / max(1, sum(r.frames for r in runs))
     print(f"  feeders behind real time: worst {max(lags):.2f}s, "
           f"mean per frame {mean_lag * 1000:.1f} ms")
+    if watch is not None and not args.thread_per_call:
+        print(f"  frames whose work took {watch.limit_s * 1000:.0f} ms or more: "
+              f"{len(watch.stalls)}")
+        for line in watch.summary():
+            print(f"    {line}")
     print(f"  CPU {cpu / max(minutes, 1e-9):.2f} s per call-minute "
           f"({cpu / wall:.2f} cores busy on average)")
     split = ", ".join(f"{k} {v / max(minutes, 1e-9):.2f}" for k, v in

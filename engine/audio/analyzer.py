@@ -106,6 +106,8 @@ class CallAudioAnalyzer:
         self._stt = stt if stt is not None else (shared_stt() if self.s.stt_enabled else None)
         if self._stt is None:
             self._det.stt_degraded = True
+        else:
+            transcript_cues.load_first_names_soon()
         self._t0: float | None = None
         self._frames = 0
         self._last_t = 0.0

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import functools
 import importlib
 import pkgutil
 import re
+import threading
 from collections.abc import Iterable
 
 _NUMBER_WORDS = {
@@ -215,10 +215,28 @@ def _is_line_name(name: str, names: set[str] | frozenset[str], cut_off: bool = F
                or difflib.SequenceMatcher(None, low, n).ratio() >= 0.75 for n in names)  # fmt: skip
 
 
-@functools.cache
+_names_lock = threading.Lock()
+_names: list[frozenset[str] | None] = []  # loaded once: [] until then
+
+
 def first_names() -> frozenset[str] | None:
     """People's first names (lower case), from Faker's person providers of every locale:
-    ≈26,000 names, loaded once in ≈0.1 s. None without Faker: then any name counts."""
+    ≈26,000 names, loaded once (0.1-0.3 s: :func:`load_first_names_soon` does it off the
+    thread that listens). None without Faker: then any name counts."""
+    with _names_lock:
+        if not _names:
+            _names.append(_load_first_names())
+        return _names[0]
+
+
+def load_first_names_soon() -> None:
+    """Load the names on a thread of their own, so that the analysis thread, which feeds
+    every live call, never stalls on it at a call's first transcript."""
+    if not _names:
+        threading.Thread(target=first_names, name="load-first-names", daemon=True).start()
+
+
+def _load_first_names() -> frozenset[str] | None:
     try:
         import faker.providers.person as people
     except ImportError:
