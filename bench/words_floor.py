@@ -77,7 +77,7 @@ def floor(words: list[Word], offset: float, s: DetectorSettings, on_hold: bool =
     text = "".join(w for w, _, _ in words).strip()
     if transcript_cues.calls_out(text):
         wait = s.call_out_wait_s
-    elif on_hold and transcript_cues.score(text).human < s.weak_turn_human:
+    elif transcript_cues.score(text).human < s.weak_turn_human:
         wait = s.weak_turn_wait_s  # words that offer or ask the caller nothing
     else:
         wait = s.turn_wait_s

@@ -65,8 +65,8 @@ class DetectorSettings:
     takeover_sim: float = 0.65  # a reader against their own first seconds: ≥ 0.64
     line_voice_sim: float = 0.8  # at or above: sounds like the line's recordings...
     line_voice_wait_s: float = 2.5  # ...so its silence must last this long to be "waiting"
-    # on hold, a turn whose words offer or ask the caller nothing (at most a greeting) must
-    # be followed by this much quiet: music often pauses after an announcement
+    # a turn whose words offer or ask the caller nothing (at most a greeting) must be
+    # followed by this much quiet: music often pauses after an announcement
     weak_turn_human: float = 1.0
     weak_turn_wait_s: float = 2.5
     # music under the voice: between its words, spectral peaks held 100 ms (FrameInfo.held)
@@ -898,13 +898,13 @@ class CallStateDetector:
             # announcement's last words ("...with our customers.") followed by quiet until
             # the agent speaks (test-900006, seed 9)
             wait_s = max(wait_s, self.s.call_out_wait_s)
-        weak = cues is None or cues.human < self.s.weak_turn_human
-        if self.phase == "hold" and weak and not call_out:
+        if (cues is None or cues.human < self.s.weak_turn_human) and not call_out:
             # words that offer or ask the caller nothing, at most a greeting (a lone "Hello?"
             # has its own wait), are weak: a queue can say anything ("Hey there, quick tip:
             # most billing questions are answered on our website.", bench/unseen), and hold
             # music often pauses after an announcement (1.8 s or more after 10% of the
-            # corpus's)
+            # corpus's); before hold, IVRs chain prompts in several voices ("Great. Let me
+            # find the right team for you.") with a pause before the music
             wait_s = max(wait_s, self.s.weak_turn_wait_s)
         waited = self._waited(ep, wait_s, self.s.call_out_min_speech_s if call_out
                               else self.s.turn_min_speech_s)  # fmt: skip

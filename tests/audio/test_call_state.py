@@ -475,6 +475,29 @@ def test_a_new_voice_straight_after_the_menu_that_waits_is_a_person(
     assert res.first("hold") is None
 
 
+def test_a_prompt_in_a_new_voice_that_offers_nothing_then_a_pause_before_hold_is_no_person(
+    prompts, music, line, read_speech, whisper
+):
+    """IVRs chain prompts in several voices: after the menu, "Great. Let me find the right
+    team for you." in another voice, then 2 s of quiet before the hold music. Words that
+    offer or ask the caller nothing wait as long before hold as on it; the reader after the
+    hold is the person."""
+    menu = prompts("basic-pbx-ivr-main")
+    chain = synthesize("Great. Let me find the right team for you.")
+    reader, _ = read_speech[2]
+    before = [menu, silence(2), chain, silence(2.0), music[: 16000 * 20], silence(0.6)]
+    onset = sum(len(p) for p in before) / 16000
+    audio = line(np.concatenate([*before, reader, silence(5)]))
+    res = replay(audio, modelled(whisper))
+    human = res.first("human")
+    assert human is not None and human.t > onset, human.evidence if human else None
+    wait = DetectorSettings().turn_wait_s
+    early = replay(audio, modelled(whisper), DetectorSettings(weak_turn_wait_s=wait))
+    hasty = early.first("human")
+    assert hasty is not None and hasty.t < onset  # the trap is real
+    assert hasty.evidence["rule"] == "a new voice spoke, then waited"
+
+
 def test_someone_after_the_menu_whose_voice_is_somewhat_like_it_is_heard(whisper, tmp_path):
     """No hold: flite's kal16 reads the menu, then a reader whose voice print is 0.62 like it
     (not "new", under 0.6, nor the menu's, 0.8 and up) reads a sentence with no greeting in
