@@ -75,12 +75,7 @@ def floor(words: list[Word], offset: float, s: DetectorSettings, on_hold: bool =
         if on_hold and cues.recorded == 0 and transcript_cues.opens_like_a_person(text):
             return Floor(t, f"a new voice's opening: {text!r}")
     text = "".join(w for w, _, _ in words).strip()
-    if transcript_cues.calls_out(text):
-        wait = s.call_out_wait_s
-    elif transcript_cues.score(text).human < s.weak_turn_human:
-        wait = s.weak_turn_wait_s  # words that offer or ask the caller nothing
-    else:
-        wait = s.turn_wait_s
+    wait = s.turn_wait(transcript_cues.score(text).human, transcript_cues.calls_out(text))
     return Floor(end + s.speech_end_s + wait, f"spoke, then waited: {text!r}")
 
 

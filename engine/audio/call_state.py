@@ -92,6 +92,17 @@ class DetectorSettings:
     bed_unsettled_db: float = 5.0
     liveness: LivenessSettings = dataclasses.field(default_factory=LivenessSettings)
 
+    def turn_wait(self, human_cues: float | None, call_out: bool) -> float:
+        """The quiet a turn must be followed by, by its words alone, to be someone waiting
+        for an answer (``human_cues``: the words' score for a person, None before any):
+        a lone "Hello?" waits ``call_out_wait_s``; words that offer or ask the caller nothing,
+        at most a greeting, ``weak_turn_wait_s``; the rest ``turn_wait_s``."""
+        if call_out:
+            return max(self.turn_wait_s, self.call_out_wait_s)
+        if human_cues is None or human_cues < self.weak_turn_human:
+            return max(self.turn_wait_s, self.weak_turn_wait_s)
+        return self.turn_wait_s
+
     def recording_words(self, cues: transcript_cues.TextCues) -> bool:
         """The words are a recording's: enough of its cues, and no more of a person's."""
         return cues.recorded >= self.recorded_text_score and cues.recorded >= cues.human
@@ -881,31 +892,26 @@ class CallStateDetector:
             and cues.human > 0
         ):
             return self._declare(t, ep, "stopped talking when we spoke (liveness check)", 0.9)
+        # "Hello?" and nothing more is someone who picked up to a silent caller: too short
+        # a turn to count otherwise, and a single word. Words that offer or ask the caller
+        # nothing, at most a greeting, are weak: a queue can say anything ("Hey there, quick
+        # tip: most billing questions are answered on our website.", bench/unseen), and hold
+        # music often pauses after an announcement (1.8 s or more after 10% of the corpus's);
+        # before hold, IVRs chain prompts in several voices ("Great. Let me find the right
+        # team for you.") with a pause before the music
+        call_out = ep.ended and ep.text_final and transcript_cues.calls_out(ep.text)
+        wait_s = self.s.turn_wait(None if cues is None else cues.human, call_out)
         # a voice very like the line's recordings must wait longer to count as waiting for
         # us: a hold that ends on an announcement leaves it followed by quiet until the agent
         # speaks (tune-0036); a person who sounds like the recordings is heard a little later
-        wait_s = self.s.turn_wait_s
         if ep.voice_sim is not None and ep.voice_sim >= self.s.line_voice_sim:
-            wait_s = self.s.line_voice_wait_s
-        # "Hello?" and nothing more is someone who picked up to a silent caller: too short
-        # a turn to count otherwise, and a single word
-        call_out = ep.ended and ep.text_final and transcript_cues.calls_out(ep.text)
-        if call_out:
-            wait_s = max(wait_s, self.s.call_out_wait_s)
+            wait_s = max(wait_s, self.s.line_voice_wait_s)
         if ep.split_from and (cues is None or cues.human == 0):
             # the tail of a recording cut off at a voice change, with no word of a person in
             # it, is as weak as a lone "Hello?": a hold whose queue runs out leaves an
             # announcement's last words ("...with our customers.") followed by quiet until
             # the agent speaks (test-900006, seed 9)
             wait_s = max(wait_s, self.s.call_out_wait_s)
-        if (cues is None or cues.human < self.s.weak_turn_human) and not call_out:
-            # words that offer or ask the caller nothing, at most a greeting (a lone "Hello?"
-            # has its own wait), are weak: a queue can say anything ("Hey there, quick tip:
-            # most billing questions are answered on our website.", bench/unseen), and hold
-            # music often pauses after an announcement (1.8 s or more after 10% of the
-            # corpus's); before hold, IVRs chain prompts in several voices ("Great. Let me
-            # find the right team for you.") with a pause before the music
-            wait_s = max(wait_s, self.s.weak_turn_wait_s)
         waited = self._waited(ep, wait_s, self.s.call_out_min_speech_s if call_out
                               else self.s.turn_min_speech_s)  # fmt: skip
         # per frame: the words are read only once the turn has waited

@@ -330,8 +330,8 @@ def _hold(
     # drawn from a stream of their own so that adding them left the older calls as they were
     rng2 = random.Random(f"extra-{track}-{pos}-{duration!r}-{period!r}")
     if rng2.random() < 0.4:
-        extra = EXTRA_ANNOUNCEMENTS[rng2.choice(cfg["extra"])]
-        if variant.announcements:
+        extra = EXTRA_ANNOUNCEMENTS[rng2.choice(cfg["extra"])]  # drawn either way: the
+        if variant.announcements:  # rest of the call stays the one without the variant
             extra = rng2.choice(variant.announcements)
         text = extra.format(co=co)
         others = [v for v in cfg["voices"] if v != company_voice]

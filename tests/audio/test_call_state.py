@@ -2,6 +2,7 @@
 its announcements never raise "a person is here"; a person after hold does, soon after their
 first word; every decision says why."""
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -302,10 +303,13 @@ def test_an_announcement_the_cue_words_miss_then_a_pause_in_the_music_is_no_one_
     The benchmark's call test-1400000 with ``--announcements bench/unseen/announcements.txt``."""
     from engine.audio.corpus import ClipCache, HoldVariant, build_call
 
-    unseen = Path(__file__).resolve().parents[2] / "bench" / "unseen" / "announcements.txt"
-    texts = [ln for ln in unseen.read_text().splitlines() if ln and not ln.startswith("#")]
+    bench = Path(__file__).resolve().parents[2] / "bench"
+    sys.path.insert(0, str(bench))
+    from bench_detection import read_announcements
+
+    texts = read_announcements(bench / "unseen" / "announcements.txt")
     call = build_call(1400000, "test", (60.0, 240.0), ClipCache(tmp_path),
-                      variant=HoldVariant(tuple(texts)))  # fmt: skip
+                      variant=HoldVariant(texts))  # fmt: skip
     onset = call.human_onset
     assert onset is not None
     human = replay(call.audio, modelled(whisper)).first("human")
