@@ -24,6 +24,8 @@ from engine.sip.targets import Target, parse_target
 
 log = logging.getLogger(__name__)
 
+EARS_WAIT_S = 30.0  # a first call waits this long at most for the analysis models
+
 
 class Runtime:
     def __init__(self, settings: Settings, *, history: bool = True, notify: bool = True,
@@ -48,9 +50,11 @@ class Runtime:
         self._lock = threading.Lock()
         self._end_sub = None
         self._dtmf_sub = None
+        self._ears: threading.Thread | None = None  # loads the analysis models: warm_ears
 
     def start(self) -> Runtime:
         self.engine.start()
+        self.warm_ears()
         if self.settings.sip.registrar:
             self.bus.emit(EventType.REGISTRATION_STATE, "", registered=False, code=0,
                           message=f"registering to {self.settings.sip.registrar}")
@@ -95,6 +99,27 @@ class Runtime:
             self.bus.emit(EventType.ENGINE_ERROR, "", service="notify",
                           message=f"notifications are unavailable: {exc}")
 
+    def warm_ears(self, wait_s: float = 0.0) -> None:
+        """Load the models a call's analysis uses, on a thread of its own, once; wait up to
+        ``wait_s`` for them. ``place_call`` waits, so that no load holds the GIL while a line
+        is live (``engine.audio.analyzer.warm_up`` says why that matters)."""
+        if not self._want_analyze:
+            return
+        with self._lock:
+            if self._ears is None:
+                self._ears = threading.Thread(target=self._load_ears, name="warm-ears",
+                                              daemon=True)
+                self._ears.start()
+        self._ears.join(wait_s)
+
+    def _load_ears(self) -> None:
+        try:
+            from engine.audio.analyzer import AnalyzerSettings, warm_up
+
+            warm_up(AnalyzerSettings(voice_prints=self.settings.detection.voice_prints))
+        except Exception as exc:  # each call's analyzer reports what it lacks
+            log.warning("the analysis models did not load ahead of the call: %s", exc)
+
     # ------------------------------------------------------------------ calls
     def resolve(self, target: str | Target) -> tuple[str, bool, Target]:
         """(SIP URI, via trunk, parsed target); starts a demo company when asked for one."""
@@ -123,6 +148,7 @@ class Runtime:
         """Dial ``target``; with an ``intent`` the IVR navigator works the phone menu."""
         uri, via_trunk, t = self.resolve(target)
         company = company or (demo_name(t.value) if t.kind == "demo" else "")
+        self.warm_ears(EARS_WAIT_S)
         call_id = self.engine.prepare_call()
         if self._want_analyze:
             self._start_analyzer(call_id, company or t.value)  # memory per company or number

@@ -46,6 +46,26 @@ def shared_stt() -> SpeechToText:
         return _shared_stt
 
 
+def warm_up(settings: AnalyzerSettings | None = None) -> None:
+    """Load now, once per process, every model a call's ears use (silero, the voice prints,
+    Whisper and its tokenizer, the first names); safe to call again and from any thread.
+
+    Why before a call, not at its first words: each load holds the GIL for 0.1-0.3 s
+    (WhisperModel 130-150 ms, Faker's name modules about 100 ms, longer on a busy machine),
+    and the media clock's Python ports need the GIL every 20 ms. A load during a call left
+    that call's outgoing audio with a hole: an in-band key sent then reached the company
+    bent or cut in two (``bench/media_clock.py`` shows the gaps)."""
+    s = settings or AnalyzerSettings()
+    one_blas_thread()
+    FrameClassifier(s.classifier)
+    _voice_encoder(s)
+    if s.stt_enabled:
+        stt = shared_stt()
+        if isinstance(stt, WhisperSTT):
+            stt.warm_up()
+        transcript_cues.first_names()
+
+
 def _voice_encoder(settings: AnalyzerSettings) -> VoiceEncoder | None:
     """The shared voice-print model, or None (words and turn-taking still work without)."""
     if not settings.voice_prints:

@@ -125,6 +125,10 @@ def _run(args: argparse.Namespace, stop_requested: Callable[[], bool]) -> int:
             renderer.render(prompt)
     except (SynthesisError, AudioFileError, OSError) as exc:
         return _fail(f"{company.source}: cannot prepare prompts: {exc}", 2)
+    if company.listens():
+        from engine.simulator.speech_input import warm_whisper
+
+        warm_whisper()
 
     # stdout carries only the ready line: pjlib prints to fd 1 before its log level can be set.
     ready_out = os.fdopen(os.dup(sys.stdout.fileno()), "w")

@@ -121,6 +121,10 @@ class Company:
         digits = re.sub(r"\D", "", self.number)
         return digits or self.slug
 
+    def listens(self) -> bool:
+        """A speech menu ("say billing") takes the caller's words: the simulator needs STT."""
+        return any(isinstance(n, MenuNode) and n.speech for n in self.nodes.values())
+
     def prompts(self) -> list[Prompt]:
         """Every prompt the company can play, for pre-rendering before answering calls."""
         out: list[Prompt] = [self.greeting] if self.greeting else []

@@ -110,6 +110,13 @@ def _shared_whisper():  # noqa: ANN202 - engine.speech's type, imported lazily
         return _whisper
 
 
+def warm_whisper() -> None:
+    """Load the Whisper of a company that listens before its first call: a load in a call
+    holds the GIL long enough to stall the call's audio both ways (see
+    ``engine.audio.analyzer.warm_up``)."""
+    _shared_whisper().warm_up()
+
+
 def match_phrase(phrases: dict[str, str], heard: str) -> str | None:
     """The node a heard utterance asks for: the phrase whose words were all said (the
     longest such phrase wins: "technical support" over "support"); None when none or two

@@ -3,6 +3,12 @@
 IVRs drop digits sent back to back, so a digit string becomes a timed plan: each key, then a
 gap (default 0.3 s); ``,`` inserts a 1 s pause. In-band tones are the fallback that every
 G.711 line carries when the far end never negotiated RFC 2833 telephone-event.
+
+An in-band tone lasts 160 ms, where a keypad's 100 ms would do on a perfect line: when the
+sender's audio stalls (a GIL-holding model load in this process, measured at 100-150 ms on a
+busy machine) the receiver conceals the hole, and the key's first frames arrive bent (one of
+its two frequencies 12 dB down for 60-80 ms) or the key in two. A receiver that wants 40 ms
+of clean tone then heard nothing in a 100 ms key. 160 ms is also what our SIP INFO keys say.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from enum import StrEnum
 import numpy as np
 
 VALID_DIGITS = frozenset("0123456789*#ABCD")
+INBAND_TONE_S = 0.16
 _LOW = {"1": 697, "2": 697, "3": 697, "A": 697, "4": 770, "5": 770, "6": 770, "B": 770,
         "7": 852, "8": 852, "9": 852, "C": 852, "*": 941, "0": 941, "#": 941, "D": 941}
 _HIGH = {"1": 1209, "4": 1209, "7": 1209, "*": 1209, "2": 1336, "5": 1336, "8": 1336,
@@ -49,7 +56,7 @@ def plan_digits(digits: str, spacing: float = 0.3, pause: float = 1.0) -> list[D
     return steps
 
 
-def tone(digit: str, sample_rate: int = 16000, duration: float = 0.1,
+def tone(digit: str, sample_rate: int = 16000, duration: float = INBAND_TONE_S,
          level_dbfs: float = -9.0) -> np.ndarray:
     """The dual-tone for ``digit`` as int16 PCM, with 5 ms ramps so it does not click."""
     digit = digit.upper()

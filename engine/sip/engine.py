@@ -35,7 +35,7 @@ from engine.events import Event, EventBus, EventType
 from engine.sip import commands as cmds
 from engine.sip.audio_tap import AudioTap
 from engine.sip.codecs import offer_only, prefer_standard
-from engine.sip.dtmf import DtmfMethod, plan_digits, tone
+from engine.sip.dtmf import INBAND_TONE_S, DtmfMethod, plan_digits, tone
 from engine.sip.line_quality import LineQuality, loss_pct
 from engine.sip.pj_objects import (
     PcmSource,
@@ -690,7 +690,7 @@ class SipEngine:
                 used = self._send_one_digit(leg, s.digit, method or leg.dtmf_method)
                 sent.append((s.digit, used.value))
                 if used is DtmfMethod.INBAND:
-                    wait += 0.1
+                    wait += INBAND_TONE_S
                 shown, sequence = (("\u2022", "\u2022" * len(c.digits)) if c.private
                                    else (s.digit, c.digits))
                 self.bus.publish(Event(EventType.IVR_DTMF_SENT, leg.call_id, timestamp=sent_at,

@@ -10,6 +10,7 @@ failure, so the caller has one thing to catch and degrade on.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
@@ -92,6 +93,12 @@ class WhisperSTT:
             except Exception as exc:
                 raise SttError(f"offline whisper unavailable: {exc}") from exc
         return self._model
+
+    def warm_up(self) -> None:
+        """Load the model and the partials' tokenizer now (see ``analyzer.warm_up``); an
+        unavailable model is left for the first call to report."""
+        with self._gate.turn(FINAL_SLACK_S), contextlib.suppress(SttError):
+            self._partial_prompt(self._load())
 
     def transcribe(self, audio: np.ndarray, sample_rate: int = 16000) -> str:
         """A turn's words to keep (transcript, memory, navigator). A turn shorter than
