@@ -7,12 +7,15 @@ a hole (an in-band key bent or heard twice) and the far end's frames come late o
 Each call here is the product's own path (``Runtime.place_call`` to the demo airline, in-band
 keys ``1,,1`` at its menus); the taps stamp each frame as the clock hands it over.
 
-    .venv/bin/python bench/media_clock.py [--calls 3] [--load 3] [--cold]
+    .venv/bin/python bench/media_clock.py [--calls 3] [--at-once 1] [--load 3] [--cold]
+                                          [--busy-thread] [--switch-ms 5]
 
 ``--load N`` runs N busy processes beside it (a busy machine, as under the test suite);
 ``--cold`` skips the models' warm-up before the call, as before it existed, so they load
-during the call. Prints per call: frames, gap p99 and max, gaps over 60 ms, and whether the
-simulator heard both keys.
+during the call; ``--busy-thread`` keeps a pure-Python thread busy beside the calls (the
+terminal UI redrawing); ``--switch-ms 5`` puts back CPython's GIL switch interval, which the
+engine lowers to 1 ms. Prints per run: frames the taps got and expected, gap p99 and max,
+gaps over 60 ms, and on how many calls the simulator heard both keys.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import json
 import multiprocessing
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -53,24 +57,34 @@ def stamp_frames() -> dict[int, list[float]]:
     return times
 
 
-def one_call(rt: Runtime, log_dir: Path) -> bool:
-    """A call that presses 1, waits, presses 1 in-band; True when both keys were heard."""
-    answered = rt.bus.subscribe_queue(types=[EventType.CALL_ANSWERED, EventType.CALL_ENDED])
-    call_id = rt.place_call("demo:airline", dtmf_method="inband", navigate=False)
-    deadline = time.monotonic() + 30
-    while (ev := answered.get(timeout=1)) is None or ev.call_id != call_id:
+def place_calls(rt: Runtime, log_dir: Path, n: int) -> int:
+    """``n`` calls at once, each pressing 1, then 1 again in-band at the airline's menus;
+    how many of them the simulator heard both keys on."""
+    answered = rt.bus.subscribe_queue(types=[EventType.CALL_ANSWERED])
+    calls = [rt.place_call("demo:airline", dtmf_method="inband", navigate=False)
+             for _ in range(n)]
+    waiting, deadline = set(calls), time.monotonic() + 30
+    while waiting:
         if time.monotonic() > deadline:
             raise RuntimeError("the demo airline did not answer")
+        ev = answered.get(timeout=1)
+        if ev is not None:
+            waiting.discard(ev.call_id)
     time.sleep(1.0)  # a key during the greeting, as a caller who knows the menu sends it
-    rt.engine.send_dtmf(call_id, "1,,1").result(30)
+    for f in [rt.engine.send_dtmf(c, "1,,1") for c in calls]:
+        f.result(30)
     time.sleep(1.5)
-    rt.hangup(call_id)
-    rt.wait_analysis(call_id)
+    for c in calls:
+        rt.hangup(c)
+    for c in calls:
+        rt.wait_analysis(c)
     answered.close()
     log = [json.loads(x) for x in (log_dir / "simulator_airline.jsonl").read_text().splitlines()]
-    calls = [e["call"] for e in log if e["event"] == "call_start"]
-    heard = [e for e in log if e["event"] == "digit" and e.get("call") == calls[-1]]
-    return [e["digit"] for e in heard] == ["1", "1"]
+    heard = {e["call"]: [] for e in log if e["event"] == "call_start"}
+    for e in log:
+        if e["event"] == "digit":
+            heard[e["call"]].append(e["digit"])
+    return sum(keys == ["1", "1"] for keys in heard.values())
 
 
 def main() -> int:
@@ -79,45 +93,69 @@ def main() -> int:
     ap.add_argument("--load", type=int, default=0, help="busy processes beside the calls")
     ap.add_argument("--cold", action="store_true",
                     help="no warm-up: the models load during the first call")
+    ap.add_argument("--at-once", type=int, default=1, help="calls at once in each run")
+    ap.add_argument("--busy-thread", action="store_true",
+                    help="a thread busy in pure Python beside the calls (a UI redrawing)")
+    ap.add_argument("--switch-ms", type=float, default=None,
+                    help="Python's GIL switch interval to use (CPython's default is 5)")
     args = ap.parse_args()
     burners = [multiprocessing.Process(target=_burn, daemon=True) for _ in range(args.load)]
     for p in burners:
         p.start()
     try:
         rows = []
-        for n in range(args.calls):  # a process per call: every call is a first call
-            rows.append(run_in_child(args.cold))
-            print(f"call {n + 1}: {rows[-1]}", flush=True)
+        for n in range(args.calls):  # a process per run: every run's calls are first calls
+            rows.append(run_in_child(args.cold, args.at_once, args.busy_thread,
+                                     args.switch_ms))
+            print(f"run {n + 1}: {rows[-1]}", flush=True)
     finally:
         for p in burners:
             p.terminate()
     worst = max(r["max_gap_ms"] for r in rows)
-    print(f"\n{args.calls} calls, load {args.load}, {'cold' if args.cold else 'warm'}: "
-          f"gaps over {GAP_S * 1000:.0f} ms {sum(r['gaps'] for r in rows)}, worst {worst:.0f} ms,"
-          f" both keys heard on {sum(r['keys_heard'] for r in rows)} of {args.calls}")
+    calls = args.calls * args.at_once
+    print(f"\n{args.calls} runs of {args.at_once} call(s) at once, load {args.load}, "
+          f"{'cold' if args.cold else 'warm'}, {'a busy thread, ' if args.busy_thread else ''}"
+          f"switch interval {rows[0]['switch_ms']} ms: frames {sum(r['frames'] for r in rows)} "
+          f"of {sum(r['expected'] for r in rows)} expected, gaps over {GAP_S * 1000:.0f} ms "
+          f"{sum(r['gaps'] for r in rows)}, worst {worst:.0f} ms; both keys heard on "
+          f"{sum(r['keys_heard'] for r in rows)} of {calls} calls")
     return 0
 
 
-def run_in_child(cold: bool) -> dict:
+def run_in_child(*args: object) -> dict:
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(1) as pool:
-        return pool.apply(measure_one, (cold,))
+        return pool.apply(measure_one, args)
 
 
-def measure_one(cold: bool) -> dict:
+def measure_one(cold: bool, at_once: int, busy_thread: bool, switch_ms: float | None) -> dict:
     times = stamp_frames()
+    stop = threading.Event()
     with tempfile.TemporaryDirectory(prefix="media_clock_") as tmp:
-        settings = Settings()
-        rt = Runtime(settings, history=False, notify=False, demo_log_dir=Path(tmp))
+        rt = Runtime(Settings(), history=False, notify=False, demo_log_dir=Path(tmp))
         if cold:
             rt.warm_ears = lambda wait_s=0.0: None  # type: ignore[method-assign]
         with rt:
-            heard = one_call(rt, Path(tmp))
+            if switch_ms is not None:
+                sys.setswitchinterval(switch_ms / 1000)
+            if busy_thread:
+                threading.Thread(target=_busy_python, args=(stop,), daemon=True).start()
+            heard = place_calls(rt, Path(tmp), at_once)
+            stop.set()
+            span = {k: t[-1] - t[0] for k, t in times.items() if len(t) > 1}
     gaps = np.concatenate([np.diff(t) for t in times.values() if len(t) > 1])
-    return {"frames": int(sum(len(t) for t in times.values())),
+    return {"switch_ms": round(sys.getswitchinterval() * 1000, 1),
+            "frames": int(sum(len(t) for t in times.values())),
+            "expected": int(sum(round(s / 0.02) + 1 for s in span.values())),
             "p99_gap_ms": round(float(np.percentile(gaps, 99)) * 1000, 1),
             "max_gap_ms": round(float(gaps.max()) * 1000, 1),
             "gaps": int((gaps > GAP_S).sum()), "keys_heard": heard}
+
+
+def _busy_python(stop: threading.Event) -> None:
+    """Pure Python, as a terminal UI lays out and renders: holds the GIL between switches."""
+    while not stop.is_set():
+        sum(i * i for i in range(2000))
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ from engine.sip.pj_objects import (
     SourcePort,
     TapPort,
     abandon_forever,
+    share_gil_with_media_clock,
 )
 from engine.sip.sip_causes import (
     describe_reg_failure,
@@ -180,6 +181,7 @@ class SipEngine:
     def start(self, timeout: float = 10.0) -> SipEngine:
         if self._thread:
             return self
+        share_gil_with_media_clock()
         self._thread = threading.Thread(target=self._run, name="sip-engine", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout):
