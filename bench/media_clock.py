@@ -130,7 +130,8 @@ def run_in_child(*args: object) -> dict:
 
 def measure_one(cold: bool, at_once: int, busy_thread: bool, switch_ms: float | None) -> dict:
     times = stamp_frames()
-    stop = threading.Event()
+    stop, work = threading.Event(), []
+    busy = threading.Thread(target=_busy_python, args=(stop, work), daemon=True)
     with tempfile.TemporaryDirectory(prefix="media_clock_") as tmp:
         rt = Runtime(Settings(), history=False, notify=False, demo_log_dir=Path(tmp))
         if cold:
@@ -139,9 +140,11 @@ def measure_one(cold: bool, at_once: int, busy_thread: bool, switch_ms: float | 
             if switch_ms is not None:
                 sys.setswitchinterval(switch_ms / 1000)
             if busy_thread:
-                threading.Thread(target=_busy_python, args=(stop,), daemon=True).start()
+                busy.start()
             heard = place_calls(rt, Path(tmp), at_once)
             stop.set()
+            if busy_thread:
+                busy.join()
             span = {k: t[-1] - t[0] for k, t in times.items() if len(t) > 1}
     gaps = np.concatenate([np.diff(t) for t in times.values() if len(t) > 1])
     return {"switch_ms": round(sys.getswitchinterval() * 1000, 1),
@@ -149,13 +152,18 @@ def measure_one(cold: bool, at_once: int, busy_thread: bool, switch_ms: float | 
             "expected": int(sum(round(s / 0.02) + 1 for s in span.values())),
             "p99_gap_ms": round(float(np.percentile(gaps, 99)) * 1000, 1),
             "max_gap_ms": round(float(gaps.max()) * 1000, 1),
-            "gaps": int((gaps > GAP_S).sum()), "keys_heard": heard}
+            "gaps": int((gaps > GAP_S).sum()), "keys_heard": heard,
+            "busy_rounds_per_s": round(work[0]) if work else None}
 
 
-def _busy_python(stop: threading.Event) -> None:
-    """Pure Python, as a terminal UI lays out and renders: holds the GIL between switches."""
+def _busy_python(stop: threading.Event, work: list[float]) -> None:
+    """Pure Python, as a terminal UI lays out and renders: holds the GIL between switches.
+    ``work``: rounds done per second, once stopped."""
+    t0, rounds = time.monotonic(), 0
     while not stop.is_set():
         sum(i * i for i in range(2000))
+        rounds += 1
+    work.append(rounds / (time.monotonic() - t0))
 
 
 if __name__ == "__main__":

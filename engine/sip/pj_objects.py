@@ -30,10 +30,11 @@ def share_gil_with_media_clock() -> None:
     Why: the media clock runs our Python ports every 20 ms (each call's source and its two
     taps), and each one waits for the GIL. A thread busy in pure Python (the terminal UI
     redrawing, a simulator's loop) keeps it up to the switch interval every time: with three
-    calls, up to 45 ms of each 20 ms tick, and the clock drops ticks. Three calls on hold
-    music beside one busy Python thread for 15 s (``bench/media_clock.py --busy-thread``):
-    at 5 ms the taps got 354-391 of 750 frames, at 1 ms all 751, gaps at most 28 ms; the
-    busy thread did as much work."""
+    calls, up to 45 ms of each 20 ms tick, and the clock drops ticks. Two runs of three calls
+    at once beside one busy Python thread (``bench/media_clock.py --at-once 3 --busy-thread``):
+    at 5 ms the taps got 1315 of 3585 frames and the company heard both in-band keys on 3 of
+    6 calls; at 1 ms 3482 of 3485, gaps at most 48 ms, 6 of 6. The busy thread lost about a
+    tenth of its rounds, which it had been taking from the calls' audio."""
     if sys.getswitchinterval() > MEDIA_GIL_SWITCH_S:
         sys.setswitchinterval(MEDIA_GIL_SWITCH_S)
 
