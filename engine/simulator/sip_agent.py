@@ -33,7 +33,7 @@ from engine.simulator.inband_dtmf import InbandDtmfDetector
 from engine.simulator.prompts import Prompt, RenderedPrompt
 from engine.simulator.speech_input import SpeechInput
 from engine.sip.codecs import offer_only
-from engine.sip.pj_objects import share_gil_with_media_clock, vector_bytes
+from engine.sip.pj_objects import vector_bytes
 
 log = logging.getLogger(__name__)
 
@@ -328,7 +328,6 @@ class SimulatorAgent:
         return f"sip:{self.company.user_part}@{self.opts.host}:{self.port}"
 
     def start(self) -> int:
-        share_gil_with_media_clock()  # its loop and its taps share one GIL too
         ep = pj.Endpoint()
         with _quiet_stdout(self.opts.pj_log_level == 0):
             ep.libCreate()  # logs its banner to fd 1 before any log level can be set

@@ -29,7 +29,7 @@ def share_gil_with_media_clock() -> None:
 
     Why: the media clock runs our Python ports every 20 ms (each call's source and its two
     taps), and each one waits for the GIL. A thread busy in pure Python (the terminal UI
-    redrawing, a simulator's loop) keeps it up to the switch interval every time: with three
+    redrawing) keeps it up to the switch interval every time: with three
     calls, up to 45 ms of each 20 ms tick, and the clock drops ticks. Two runs of three calls
     at once beside one busy Python thread (``bench/media_clock.py --at-once 3 --busy-thread``):
     at 5 ms the taps got 1315 of 3585 frames and the company heard both in-band keys on 3 of
