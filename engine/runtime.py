@@ -130,6 +130,12 @@ class Runtime:
         uri, via_trunk = self.engine.resolve(t)
         return uri, via_trunk, t
 
+    def running_demo(self, company: str) -> DemoCompany | None:
+        """The demo company this runtime started, if any (its log and stderr tell a test why
+        a call went wrong)."""
+        with self._lock:
+            return self._demos.get(company)
+
     def demo(self, company: str) -> DemoCompany:
         with self._lock:
             demo = self._demos.get(company)

@@ -27,6 +27,7 @@ import numpy as np
 import pjsua2 as pj
 
 from engine.simulator.call_flow import CallFlow
+from engine.simulator.clock_watch import ClockWatch, LoopWatch
 from engine.simulator.company import Company
 from engine.simulator.ground_truth import GroundTruthLog
 from engine.simulator.inband_dtmf import InbandDtmfDetector
@@ -96,8 +97,10 @@ class _CallerTap(pj.AudioMediaPort):
     def __init__(self) -> None:
         super().__init__()
         self.frames: collections.deque[tuple[float, bytes]] = collections.deque(maxlen=3000)
+        self.ticked = 0.0  # monotonic time of the clock's last call, audio or not
 
     def onFrameReceived(self, frame: pj.MediaFrame) -> None:
+        self.ticked = time.monotonic()
         if frame.size:
             self.frames.append((time.time(), vector_bytes(frame.buf)))
 
@@ -148,6 +151,7 @@ class CallSession:
         self.music_on: Path | None = None
         self.recorder: pj.AudioMediaRecorder | None = None
         self.detector = InbandDtmfDetector(rate=TAP_RATE)
+        self.clock_watch = ClockWatch(agent.log, number)
         self.speech_input = SpeechInput()  # for speech menus; Whisper loads on first words
         self._tap_t0: float | None = None
         self.flow = CallFlow(
@@ -212,6 +216,8 @@ class CallSession:
             self.started = True
             self.flow.start()
         if self.tap is not None:
+            if self.audio is not None:  # connected: the clock calls the tap every 20 ms
+                self.clock_watch.check(self.tap.ticked, time.monotonic())
             while self.tap.frames:
                 t, raw = self.tap.frames.popleft()
                 if self._tap_t0 is None:
@@ -403,6 +409,7 @@ class SimulatorAgent:
 
     def return_tap(self, tap: _CallerTap) -> None:
         tap.frames.clear()
+        tap.ticked = 0.0
         self._free_taps.append(tap)
 
     def _reap(self) -> None:
@@ -418,7 +425,9 @@ class SimulatorAgent:
 
     def run(self, should_stop: Callable[[], bool]) -> None:
         assert self.ep is not None
+        pace = LoopWatch(self.log)
         while not should_stop() and not self.done():
+            pace.tick(time.monotonic())
             self.ep.libHandleEvents(20)
             now = time.time()
             for session in list(self.sessions.values()):

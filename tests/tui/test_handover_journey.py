@@ -66,6 +66,16 @@ def test_person_answers_and_the_call_is_bridged_to_my_phone(tmp_path: Path) -> N
         phone.close()
 
 
+def _company_side(app: HoldSlayerApp, log_dir: Path) -> str:
+    """What the demo company logged and printed: a failure here has been rare enough that
+    its own account is the only one there will be."""
+    log = log_dir / "simulator_telco.jsonl"
+    lines = log.read_text().splitlines()[-25:] if log.exists() else ["(no log)"]
+    demo = app.link.runtime.running_demo("telco")
+    return "\n".join(["simulator log:", *lines, "simulator stderr:",
+                      demo.stderr_tail[-6000:] if demo else "(not started)"])
+
+
 async def _journey(tmp_path: Path, phone: Phone) -> None:
     settings = Settings(handover=HandoverSettings(mode="phone", target=phone.uri))
     app = HoldSlayerApp(settings, runtime_factory=real_runtime_factory(
@@ -82,7 +92,8 @@ async def _journey(tmp_path: Path, phone: Phone) -> None:
             EventType.HUMAN_DETECTED], call_id=call.call_id)
         await pilot.press("1")
         await until(pilot, lambda: EventType.HUMAN_DETECTED in seen, timeout=90,
-                    why=lambda: (call.state, call.digits, call.end_reason, call.transcript[-6:]))
+                    why=lambda: (call.state, call.digits, call.end_reason, call.transcript[-6:],
+                                 _company_side(app, tmp_path)))
         # the app rings my phone by itself and bridges when it answers
         await until(pilot, lambda: any(d["event"] == "answered" for d in phone.lines)
                     or bool(phone.next_line(0)), timeout=30)
