@@ -2,7 +2,12 @@
 keystroke-to-screen latency. Targets (issue 4): >= 20 Hz and < 50 ms.
 
     .venv/bin/python bench/bench_tui.py            # a real demo call over loopback SIP
+    .venv/bin/python bench/bench_tui.py --calls 3  # three live calls, queued from the app
     .venv/bin/python bench/bench_tui.py --synthetic # levels published at 50 Hz, no SIP
+
+With real calls it also prints how steadily their audio flowed while the app ran (the media
+clock's gaps, as ``bench/media_clock.py`` counts them): the UI thread shares the GIL with
+every call's audio ports.
 
 Runs the app headless (Textual's Pilot): a keystroke is posted like a terminal's, and "on
 screen" means the widget was updated and the app went idle (the frame was rendered).
@@ -58,13 +63,18 @@ async def bench(args: argparse.Namespace) -> dict[str, float]:
 
         runtime = FakeRuntime()
         factory = lambda: runtime  # noqa: E731
+        frame_times: dict[int, list[float]] = {}
     else:
+        from media_clock import stamp_frames
+
         factory = real_runtime_factory(settings, demo_hold_seconds=60, demo_log_dir=tmp)
+        frame_times = stamp_frames()
     app = HoldSlayerApp(settings, runtime_factory=factory)
     out: dict[str, float] = {}
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.engine_state == "ready", 60)
-        app.call_now(args.target, "bench", "")
+        for _ in range(args.calls):  # the last one stays on screen, the others run behind it
+            app.call_now(args.target, "bench", "")
         await wait_for(pilot, lambda: isinstance(app.screen, LiveCallScreen), 60)
         screen: LiveCallScreen = app.screen  # type: ignore[assignment]
         call_id = screen.call_id
@@ -126,15 +136,20 @@ async def bench(args: argparse.Namespace) -> dict[str, float]:
         tree = screen.query_one("#ivr-tree")
         dt = []
         for i in range(args.digits):
-            want = len(app.book.get(call_id).digits) + 1
-            dt.append(await key_to_frame("*" if i % 2 else "#", lambda w=want: (
-                len(app.book.get(call_id).digits) >= w and len(tree._shown[-1]) >= w)))
+            want, before = len(app.book.get(call_id).digits) + 1, tree._shown
+            dt.append(await key_to_frame("*" if i % 2 else "#", lambda w=want, b=before: (
+                len(app.book.get(call_id).digits) >= w and tree._shown != b)))  # redrawn
             await asyncio.sleep(0.4)  # the engine spaces digits 0.3 s apart
         out["key_digit_ms_median"] = statistics.median(dt)
         out["key_digit_ms_max"] = max(dt)
         stop_levels.set()
-        app.hang_up(call_id)
+        for call in app.book.live():
+            app.hang_up(call.call_id)
         await pilot.pause(0.5)
+    if frame_times:
+        from media_clock import gap_figures
+
+        out.update(gap_figures(frame_times))
     return out
 
 
@@ -146,7 +161,15 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=8.0, help="meter measurement window")
     p.add_argument("--keys", type=int, default=20)
     p.add_argument("--digits", type=int, default=6)
+    p.add_argument("--calls", type=int, default=1, help="live calls at once (at most 3)")
+    p.add_argument("--no-gc-pause", action="store_true",
+                   help="let Python's collector walk the whole heap during calls, as before "
+                        "engine.sip.gc_pause")
     args = p.parse_args()
+    if args.no_gc_pause:
+        from engine.sip import gc_pause
+
+        gc_pause.freeze_for_call = gc_pause.sweep_when_idle = lambda: None
     res = asyncio.run(bench(args))
     mode = "synthetic 50 Hz levels" if args.synthetic else f"real call to {args.target}"
     print(f"bench_tui ({mode}, 80x24, headless)")
@@ -155,6 +178,10 @@ def main() -> int:
           f"max {res['key_ui_ms_max']:.1f} ms   (target < 50)")
     print(f"  key -> engine -> screen:  median {res['key_digit_ms_median']:.1f} ms, "
           f"max {res['key_digit_ms_max']:.1f} ms")
+    if "frames" in res:
+        print(f"  audio of {args.calls} call(s):  {res['frames']} frames of {res['expected']}, "
+              f"gaps over 60 ms {res['gaps']}, p99 {res['p99_gap_ms']:.0f} ms, "
+              f"worst {res['max_gap_ms']:.0f} ms")
     return 0
 
 

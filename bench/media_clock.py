@@ -145,15 +145,21 @@ def measure_one(cold: bool, at_once: int, busy_thread: bool, switch_ms: float | 
             stop.set()
             if busy_thread:
                 busy.join()
-            span = {k: t[-1] - t[0] for k, t in times.items() if len(t) > 1}
+            figures = gap_figures(times)
+    return {"switch_ms": round(sys.getswitchinterval() * 1000, 1), **figures,
+            "keys_heard": heard, "busy_rounds_per_s": round(work[0]) if work else None}
+
+
+def gap_figures(times: dict[int, list[float]]) -> dict:
+    """Frames the taps got against the 20 ms clock's count over each tap's span, the gaps'
+    p99 and max (ms), and how many gaps were over ``GAP_S``."""
+    spans = [t[-1] - t[0] for t in times.values() if len(t) > 1]
     gaps = np.concatenate([np.diff(t) for t in times.values() if len(t) > 1])
-    return {"switch_ms": round(sys.getswitchinterval() * 1000, 1),
-            "frames": int(sum(len(t) for t in times.values())),
-            "expected": int(sum(round(s / 0.02) + 1 for s in span.values())),
+    return {"frames": int(sum(len(t) for t in times.values())),
+            "expected": int(sum(round(s / 0.02) + 1 for s in spans)),
             "p99_gap_ms": round(float(np.percentile(gaps, 99)) * 1000, 1),
             "max_gap_ms": round(float(gaps.max()) * 1000, 1),
-            "gaps": int((gaps > GAP_S).sum()), "keys_heard": heard,
-            "busy_rounds_per_s": round(work[0]) if work else None}
+            "gaps": int((gaps > GAP_S).sum())}
 
 
 def _busy_python(stop: threading.Event, work: list[float]) -> None:

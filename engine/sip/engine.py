@@ -33,6 +33,7 @@ import pjsua2 as pj
 from engine.config import SipSettings
 from engine.events import Event, EventBus, EventType
 from engine.sip import commands as cmds
+from engine.sip import gc_pause
 from engine.sip.audio_tap import AudioTap
 from engine.sip.codecs import offer_only, prefer_standard
 from engine.sip.dtmf import INBAND_TONE_S, DtmfMethod, plan_digits, tone
@@ -370,6 +371,7 @@ class SipEngine:
                 if now - self._last_watchdog >= 0.5:
                     self._last_watchdog = now
                     self._watchdog()
+                    gc_pause.sweep_if_due(now)
         except Exception:
             log.exception("SIP engine loop crashed")
             self.bus.emit(EventType.ENGINE_ERROR, message="SIP engine loop crashed")
@@ -569,6 +571,7 @@ class SipEngine:
             )
         self._legs[call_id] = leg
         self._snapshot(leg)
+        gc_pause.freeze_for_call()
         return leg
 
     def _snapshot(self, leg: CallLeg) -> None:
@@ -839,6 +842,8 @@ class SipEngine:
             self._taps.pop((leg.call_id, "local"), None)
             self._sources.pop(leg.call_id, None)
             self._snapshots.pop(leg.call_id, None)
+        if not self._legs:
+            gc_pause.sweep_when_idle()
 
     def _on_call_media_state(self, call_id: str) -> None:
         leg = self._legs.get(call_id)

@@ -97,7 +97,6 @@ class LiveCallScreen(HsScreen):
         super().__init__()
         self.call_id = call_id
         self._transcript_shown = 0
-        self._level_seq = -1
         self.meter_updates = 0  # read by bench/bench_tui.py
 
     def compose(self) -> ComposeResult:
@@ -167,10 +166,9 @@ class LiveCallScreen(HsScreen):
 
     def _tick_meter(self) -> None:
         levels = self.hs.link.levels
-        level = levels.latest(self.call_id)
-        if level.seq == self._level_seq:
+        level = levels.next_level(self.call_id)
+        if level is None:
             return
-        self._level_seq = level.seq
         self.query_one("#meter", LevelMeter).show(level, levels.history(self.call_id))
         self.meter_updates += 1
 

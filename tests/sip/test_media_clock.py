@@ -3,16 +3,23 @@
 The media clock runs our Python ports every 20 ms and each needs the GIL; a thread busy in
 pure Python (the terminal UI redrawing) kept it for CPython's 5 ms switch interval each time,
 and with three calls the taps lost most frames (37 % got through in ``bench/media_clock.py
---at-once 3 --busy-thread --switch-ms 5``). The engine lowers the interval to 1 ms."""
+--at-once 3 --busy-thread --switch-ms 5``). The engine lowers the interval to 1 ms.
+
+The garbage collector's full sweeps hold the GIL too, 140-390 ms in the terminal app: while a
+call is live the engine keeps the process's old objects out of them (``engine.sip.gc_pause``)
+and sweeps everything once no call is live."""
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
+import weakref
 
 import pytest
 
 from engine.events import EventBus, EventType
+from engine.sip import gc_pause
 from engine.sip.engine import SipEngine
 
 pytestmark = pytest.mark.sip
@@ -23,6 +30,43 @@ LISTEN_S = 5.0
 def _busy_python(stop: threading.Event) -> None:
     while not stop.is_set():
         sum(i * i for i in range(2000))
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.me = self  # a reference cycle: only the collector frees it
+
+
+def test_old_objects_sit_out_collections_during_a_call_and_are_swept_after(
+        engine: SipEngine, bus: EventBus, simulator) -> None:
+    sim = simulator("acme_bank")
+    events = bus.subscribe_queue(types=[EventType.CALL_ANSWERED, EventType.CALL_ENDED])
+    old = _Node()
+    gone = weakref.ref(old)
+    call = engine.dial(sim.uri)
+    ev = events.get(timeout=20)
+    assert ev is not None and ev.type == EventType.CALL_ANSWERED
+    frozen = gc.get_freeze_count()
+    assert frozen > 10_000  # the modules, the engine, this test's objects
+    del old
+    young = [_Node() for _ in range(1000)]
+    gc.collect()
+    assert gone() is not None  # frozen: the full collection did not walk it
+    assert gc.get_freeze_count() >= frozen + 1000  # the survivors sit out the next one
+    del young
+    gc_pause.sweep_if_due(time.monotonic() + gc_pause.SWEEP_EVERY_S)  # a long hold
+    assert gone() is None  # freed by the periodic sweep, with the call still live
+    assert gc.get_freeze_count() > 10_000  # and the heap frozen again
+    later = _Node()
+    gone = weakref.ref(later)
+    gc.collect()
+    del later
+    engine.hangup(call).result(5)
+    deadline = time.monotonic() + 10
+    while gc.get_freeze_count() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert gc.get_freeze_count() == 0, "no sweep after the last call ended"
+    assert gone() is None  # swept once no call was live
 
 
 def test_three_calls_hear_every_frame_beside_a_busy_python_thread(

@@ -18,6 +18,7 @@ from holdslayer_tui.app import KEEP_WARM_TEXT, HoldSlayerApp
 from holdslayer_tui.call_book import HANDED_OVER, PERSON
 from holdslayer_tui.local_audio import LocalAudio
 from holdslayer_tui.screens.live_call import LiveCallScreen
+from holdslayer_tui.widgets.level_meter import LevelMeter
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -222,3 +223,33 @@ def test_with_a_sound_card_the_far_end_plays_and_the_mic_reaches_the_call() -> N
     assert sum(len(w) for w in sd.outputs[0].written) == 960
     assert len(sent) == 1 and sent[0].shape == (320,) and sent[0][0] == 7
     assert not audio.is_active("c1")
+
+
+def test_the_meter_shows_every_level_of_a_burst_in_turn(fake_runtime) -> None:
+    """The engine publishes levels in bursts (its analysis wakes every 60 ms); the meter
+    shows each one on a redraw of its own instead of jumping to the newest, so it moves 25
+    times a second, not 16.7. A screen far behind skips ahead to the last few."""
+
+    async def go() -> None:
+        app = make_app(fake_runtime)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await live_call(pilot, app, fake_runtime)
+            meter = screen.query_one(LevelMeter)
+            shown: list[float] = []
+            show = meter.show
+            meter.show = lambda level, history: (shown.append(level.rms_dbfs),  # type: ignore
+                                                 show(level, history))
+            for rms in (-30.0, -20.0):  # one wake's worth: two levels at once
+                app.link.levels.update("call1", rms, -10.0, "music")
+            await until(pilot, lambda: len(shown) >= 2, timeout=2, why=lambda: shown)
+            await pilot.pause(0.2)
+            assert shown == [-30.0, -20.0]  # in turn, one redraw each, then nothing new
+            assert "-20 dBFS" in str(screen.query_one("#level-bar").render())
+            shown.clear()
+            for i in range(10):  # the screen was away for 10 levels
+                app.link.levels.update("call1", -40.0 + i, -10.0, "music")
+            await until(pilot, lambda: len(shown) >= 3, timeout=2, why=lambda: shown)
+            await pilot.pause(0.2)
+            assert shown == [-33.0, -32.0, -31.0]
+
+    asyncio.run(go())
