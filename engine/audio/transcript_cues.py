@@ -91,6 +91,12 @@ _RECORDED = [
     (r"\b(connecting|transferring) (you|your call)\b", 1.0, "transfer notice"),
     (r"\b(estimated|expected|approximate(ly)?|average) (wait|hold)|\bwait time\b", 2.0,
      "wait time"),
+    # the wait's length alone: a queue's "...is approximately | 18 minutes" can reach the
+    # detector as a turn of its own (a voice check split it off its head), and a person
+    # who picks up does not open with a number of minutes
+    (r"\b(approximately|about|around|roughly|less than|under|more than|over) (\d+|"
+     + "|".join(w for w, n in _NUMBER_WORDS.items() if n > 1 and w != "second")
+     + r")( or (\d+|\w+))? (minutes?|hours?)\b", 1.5, "length of the wait"),
     (r"\b(call(ed)? ?back|return your call)\b", 1.5, "callback offer"),
     # lenient: Whisper writes "call value" and "appreciate our patience" on a phone line
     (r"\b(higher|heavier|high|unusually high) (than (normal|usual|expected) )?call(ing)? volume"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import heapq
 import itertools
 import logging
@@ -1017,7 +1016,7 @@ class SipEngine:
                 except pj.Error:
                     pass
         self._trunk_acc = self._sips_acc = self._direct_acc = None
-        gc.collect()
+        gc_pause.sweep_when_idle()  # thawed too: no pj object may outlive libDestroy
         if self._ep is not None:
             try:
                 self._ep.libDestroy()
