@@ -63,6 +63,10 @@ class DetectorSettings:
     # this often, against its first 1.6 s (one recording ≈0.8–1.0, another voice ≈0.6)
     takeover_every_s: float = 0.8
     takeover_sim: float = 0.65  # a reader against their own first seconds: ≥ 0.64
+    # a voice that took over mid-sentence and spoke less than this, with no word of a person:
+    # too little voice for its print to prove another voice, so it is judged with the words
+    # of the turn it was cut from (a queue's "...approximately | 18 minutes." split in two)
+    split_tail_alone_s: float = 1.5
     line_voice_sim: float = 0.8  # at or above: sounds like the line's recordings...
     line_voice_wait_s: float = 2.5  # ...so its silence must last this long to be "waiting"
     # a turn whose words offer or ask the caller nothing (at most a greeting) must be
@@ -854,11 +858,21 @@ class CallStateDetector:
 
     # -- the person ------------------------------------------------------------------------
 
+    def _head_words(self, ep: Episode) -> str:
+        """The words of the turn ``ep`` took over from, final once STT has them."""
+        head = next((e for e in reversed(self.finished) if e.id == ep.split_from), None)
+        return head.text if head is not None else ""
+
     def _check_human(self, t: float) -> Decision | None:
         ep = self._episode
         if self.phase == "human" or ep is None or ep.repeat is not None:
             return None
         cues = ep.cues
+        if (ep.split_from and cues is not None and cues.human == 0
+                and ep.speech_s < self.s.split_tail_alone_s):  # fmt: skip
+            head = self._head_words(ep)
+            if head and not head.rstrip().endswith((".", "?", "!")):
+                cues = self._score(_join(head, ep.text))
         bed = self._music_under(ep)
         if (
             self.phase == "hold"

@@ -287,7 +287,9 @@ def test_the_cut_off_tail_of_a_replayed_announcement_is_no_one_waiting(whisper, 
     human = replay(call.audio, modelled(whisper)).first("human")
     assert human is not None and human.t > onset, human and human.evidence
     wait = DetectorSettings().turn_wait_s
-    hasty = DetectorSettings(call_out_wait_s=wait, weak_turn_wait_s=wait)
+    # two guards hold here: the tail waits as long as a lone "Hello?", and it is judged
+    # with the words of the sentence it was cut from (test-2000003 needs the second)
+    hasty = DetectorSettings(call_out_wait_s=wait, weak_turn_wait_s=wait, split_tail_alone_s=0)
     early = replay(call.audio, modelled(whisper), hasty).first("human")
     assert early is not None and early.t < onset  # the trap is real
     assert early.evidence["voice_took_over"] is True
@@ -318,6 +320,29 @@ def test_an_announcement_the_cue_words_miss_then_a_pause_in_the_music_is_no_one_
     early = replay(call.audio, modelled(whisper), hasty).first("human")
     assert early is not None and early.t < onset  # the trap is real
     assert "website" in early.evidence["text"]
+
+
+def test_a_queue_announcement_split_mid_sentence_then_a_long_pause_is_no_one_waiting(
+    whisper, tmp_path
+):
+    """A voice check split "You are caller number 4. The estimated wait time is approximately
+    | 8 minutes." in two, as if another voice had taken over, and the hold music came back
+    only 4 s later. The tail ("with the eight minutes.", as Whisper heard it: no cue word)
+    is too short a voice to prove anyone else, and was cut from a sentence: it is judged
+    with its head's words. The benchmark's call test-2000003 (seed 20) with
+    ``--announcement-gap 3 4.5``."""
+    from engine.audio.corpus import ClipCache, HoldVariant, build_call
+
+    call = build_call(2000003, "test", (60.0, 240.0), ClipCache(tmp_path),
+                      variant=HoldVariant((), (3.0, 4.5)))  # fmt: skip
+    onset = call.human_onset
+    assert onset is not None
+    human = replay(call.audio, modelled(whisper)).first("human")
+    assert human is not None and human.t > onset, human and human.evidence
+    alone = DetectorSettings(split_tail_alone_s=0.0)
+    early = replay(call.audio, modelled(whisper), alone).first("human")
+    assert early is not None and early.t < onset  # the trap is real
+    assert early.evidence["voice_took_over"] is True
 
 
 def test_someone_who_picks_up_as_an_announcement_ends_is_a_turn_of_their_own(
