@@ -32,6 +32,20 @@ def _busy_python(stop: threading.Event) -> None:
         sum(i * i for i in range(2000))
 
 
+def _answered_calls(engine: SipEngine, bus: EventBus, uri: str, n: int) -> list[str]:
+    """``n`` calls to ``uri``, once the far end has answered every one (20 s at most)."""
+    answered = bus.subscribe_queue(types=[EventType.CALL_ANSWERED])
+    calls = [engine.dial(uri) for _ in range(n)]
+    waiting, deadline = set(calls), time.monotonic() + 20
+    while waiting and time.monotonic() < deadline:
+        ev = answered.get(timeout=1)
+        if ev is not None:
+            waiting.discard(ev.call_id)
+    answered.close()
+    assert not waiting, "the simulator did not answer every call"
+    return calls
+
+
 class _Node:
     def __init__(self) -> None:
         self.me = self  # a reference cycle: only the collector frees it
@@ -39,13 +53,9 @@ class _Node:
 
 def test_old_objects_sit_out_collections_during_a_call_and_are_swept_after(
         engine: SipEngine, bus: EventBus, simulator) -> None:
-    sim = simulator("acme_bank")
-    events = bus.subscribe_queue(types=[EventType.CALL_ANSWERED, EventType.CALL_ENDED])
     old = _Node()
     gone = weakref.ref(old)
-    call = engine.dial(sim.uri)
-    ev = events.get(timeout=20)
-    assert ev is not None and ev.type == EventType.CALL_ANSWERED
+    [call] = _answered_calls(engine, bus, simulator("acme_bank").uri, 1)
     frozen = gc.get_freeze_count()
     assert frozen > 10_000  # the modules, the engine, this test's objects
     del old
@@ -71,15 +81,7 @@ def test_old_objects_sit_out_collections_during_a_call_and_are_swept_after(
 
 def test_three_calls_hear_every_frame_beside_a_busy_python_thread(
         engine: SipEngine, bus: EventBus, simulator) -> None:
-    sim = simulator("acme_bank")
-    answered = bus.subscribe_queue(types=[EventType.CALL_ANSWERED])
-    calls = [engine.dial(sim.uri) for _ in range(3)]
-    waiting, deadline = set(calls), time.monotonic() + 20
-    while waiting and time.monotonic() < deadline:
-        ev = answered.get(timeout=1)
-        if ev is not None:
-            waiting.discard(ev.call_id)
-    assert not waiting, "the simulator did not answer every call"
+    calls = _answered_calls(engine, bus, simulator("acme_bank").uri, 3)
     taps = [engine.tap(c, "remote").subscribe(maxframes=1000) for c in calls]
     stop = threading.Event()
     busy = threading.Thread(target=_busy_python, args=(stop,), daemon=True)
