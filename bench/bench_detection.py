@@ -12,6 +12,7 @@ only; ``--no-voice`` leaves out the voice-print cue (``--new-voice-sim`` moves i
 threshold). ``--liveness`` lets the detector speak its liveness phrase; the corpus cannot
 hear it, so the far end's reaction is simulated (see :func:`simulated_far_end`). ``--seed``
 draws other calls from the same split: a fresh held-out set once a split has been looked at.
+``--room DB`` puts a call centre behind each person (see agent_room.py).
 Transcripts are cached (with the CPU time they took, which still counts) under
 bench/corpus/cache so a rerun costs only the per-frame work.
 """
@@ -33,6 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from agent_room import in_a_room  # noqa: E402
 from packet_loss import lose_packets  # noqa: E402
 from words_floor import call_floor  # noqa: E402
 
@@ -261,6 +263,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="with --loss: packets lost in a row, on average")
     ap.add_argument("--person-gain", type=float, default=0.0, metavar="DB",
                     help="the person's span this much louder (a quiet headset: negative)")
+    ap.add_argument("--room", type=float, metavar="DB",
+                    help="a call centre behind the person (babble and hum), DB below their "
+                    "speech, e.g. -20")
+    ap.add_argument("--no-room-cue", action="store_true",
+                    help="no telling a room behind the person from their voice")
     ap.add_argument("--announcements", type=Path, metavar="FILE",
                     help="hold announcements unlike the corpus's own, one a line ({co}: the "
                     "company; # comments), e.g. bench/unseen/announcements.txt")
@@ -297,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = DetectorSettings()
     if args.new_voice_sim is not None:
         settings.new_voice_sim = args.new_voice_sim
+    if args.no_room_cue:
+        settings.room_voice_db = float("inf")
     if args.probe_after is not None:
         settings.liveness.after_speech_s = args.probe_after
     if args.probe_quiet is not None:
@@ -346,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
                              variant=variant):  # fmt: skip
         if args.person_gain and call.human_onset is not None:
             call = dataclasses.replace(call, audio=person_louder(call, args.person_gain))
+        if args.room is not None:
+            call = dataclasses.replace(call, audio=in_a_room(call, args.room, args.seed))
         if args.loss:
             seed = int(hashlib.sha1(call.id.encode()).hexdigest()[:8], 16) + args.seed
             audio, n_lost = lose_packets(call.audio, args.loss / 100, seed, args.loss_burst)
@@ -422,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"corpus: split={args.split} calls={n} seed={args.seed} hold={hold_s / 3600:.2f} h "
           f"audio={audio_s / 3600:.2f} h "
           f"stt={'off' if args.no_stt else 'whisper tiny.en'}")  # fmt: skip
+    if args.room is not None:
+        print(f"a call centre behind each person, {args.room:g} dB below their speech")
     if args.loss:
         print(f"lossy line: {lost} of {packets} packets lost ({100 * lost / max(packets, 1):.1f}%, "
               f"bursts of {args.loss_burst:g} on average), concealed")

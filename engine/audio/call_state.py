@@ -94,6 +94,25 @@ class DetectorSettings:
     bed_settle_frames: int = 20
     bed_settle_s: float = 2.0
     bed_unsettled_db: float = 5.0
+    # a person in a room (a call centre's other voices, its hum) has it under their words
+    # and after them, where silero hears voices and webrtcvad music. A turn with sound
+    # between its words (100 ms into a pause silero hears, or ``room_under_db`` under its
+    # voice: a room's voices keep silero hearing one, a voice's own soft sounds are not
+    # that soft) was said in a room. Sound after it that is ``room_voice_db`` under its
+    # voice (known from ``room_voice_s`` of it), ``room_music_db`` under the hold music
+    # heard before it and within ``room_margin_db`` of the quietest of the last 2 s (the
+    # room's floor: other voices come and go) is that room: no more of the turn, no music
+    # coming back. A person who stops to wait for us in a room still waits. A turn with
+    # the line's silence between its words (a clean recording) is judged as it always was
+    room_under_db: float = 15.0
+    room_voice_db: float = 8.0
+    room_voice_s: float = 0.4
+    room_music_db: float = 3.0
+    room_margin_db: float = 15.0
+    # not a room: sound that holds notes or has the very colour of the music heard before
+    # (a bed ducked under an announcement is 1.0 dB from it, a room 2-4 dB: rooms are
+    # broadband, as music is over minutes)
+    room_colour_db: float = 1.5
     liveness: LivenessSettings = dataclasses.field(default_factory=LivenessSettings)
 
     def turn_wait(self, human_cues: float | None, call_out: bool) -> float:
@@ -121,6 +140,8 @@ class DetectorSettings:
 
 _MUSIC_LABELS = frozenset((Label.MUSIC, Label.TONE))
 ONSET_FRAMES = 5  # a voice's first 100 ms, before silero is sure of it: rising, no bed
+ROOM_WORDS_FRAMES = 10  # a turn with this much room under and after it was said in one
+ROOM_UNDER_FRAMES = 10  # ...and a room is known once this much of it was under the voice
 
 
 def since_silence(frames: list[FrameInfo],
@@ -206,14 +227,27 @@ class Episode:
     gap_held: int = 0  # ...and the spectral peaks held through them (music under the voice)
     gap_run: int = 0  # frames of the gap so far
     lead_held: float = 0.0  # held peaks per frame in the lead-in: music right up to the voice
-    music_ref: np.ndarray | None = None  # the music's colour as the turn began
+    music_ref: np.ndarray | None = None  # the music's colour as the turn began...
+    music_dbfs: float | None = None  # ...and its level
     bed: Colour = dataclasses.field(default_factory=Colour)  # the sound of lead-in and gaps
     bed_frames: int = 0  # ...and how many frames they had, silent ones too
     lead_sound: int = 0  # frames of sound right up to the voice's onset
+    voice_power: float = 0.0  # the summed power of its voice's frames...
+    voice_frames: int = 0  # ...of which there were this many
+    # frames between its words (``room_under_db``, after the lead-in), those of them with
+    # sound (voiced, or over the line's silence), and the frames of a room heard under it
+    # and after it
+    low_frames: int = 0
+    low_sound: int = 0
+    room_frames: int = 0
 
     def music_held(self) -> float | None:
         """Held spectral peaks per frame between its words (None: no gaps yet)."""
         return self.gap_held / self.gap_frames if self.gap_frames else None
+
+    def voice_dbfs(self) -> float:
+        """Its voice's level: the power averaged, as loud as its words sound."""
+        return float(10 * np.log10(self.voice_power / max(1, self.voice_frames) + 1e-12))
 
     def music_like(self) -> float | None:
         """dB from the sound of its lead-in and gaps to the colour of the music before the
@@ -244,6 +278,8 @@ class Episode:
             "music_under": None if held is None else round(held, 2),
             "music_lead": round(self.lead_held, 2),
             "music_like_db": None if like is None else round(like, 1),
+            "voice_dbfs": round(self.voice_dbfs(), 1) if self.voice_frames else None,
+            "room_s": round(self.room_frames * 0.02, 2),
             "liveness": self.probe.evidence() if self.probe else None,
         }
 
@@ -292,6 +328,8 @@ class CallStateDetector:
         self._episode: Episode | None = None
         self._episodes = 0
         self._nonspeech_run = 0.0
+        self._power: collections.deque[float] = collections.deque(maxlen=10)  # 200 ms
+        self._levels: collections.deque[float] = collections.deque(maxlen=100)  # 2 s of those
         self._colour = MusicColour()
         self._t = 0.0
 
@@ -340,9 +378,48 @@ class CallStateDetector:
             return Decision("hold", t, round(conf, 2), ev)
         return None
 
+    def _in_room(self, ep: Episode | None, info: FrameInfo) -> bool:
+        """This frame (its last 200 ms) is the room behind the turn's voice (see
+        ``DetectorSettings.room_voice_db``); counts what the turn has heard of one."""
+        self._power.append(10 ** (info.rms_dbfs / 10))
+        level = 10 * np.log10(sum(self._power) / len(self._power) + 1e-12)
+        self._levels.append(level)
+        if ep is None or ep.voice_frames * 0.02 < self.s.room_voice_s:
+            return False
+        under = ep.voice_dbfs() - self.s.room_voice_db
+        if not ep.ended and len(ep.fp) - ep.pre_frames > 10 and (
+            (ep.gap_run > HELD_LAG and info.speech_prob < 0.5)
+            or level <= ep.voice_dbfs() - self.s.room_under_db
+        ):
+            ep.low_frames += 1
+            ep.low_sound += int(info.voiced or info.rms_dbfs > self.s.silence_dbfs)
+        # the room is under the voice too, between its words: where those were the line's
+        # silence (a clean recording), whatever follows the turn is judged as before
+        if ep.low_sound < ROOM_UNDER_FRAMES or 3 * ep.low_sound < ep.low_frames:
+            return False
+        ceiling = min(min(self._levels) + self.s.room_margin_db, under)
+        if ep.music_dbfs is not None:
+            ceiling = min(ceiling, ep.music_dbfs - self.s.room_music_db)
+        if level > ceiling or self._room_bed(ep):
+            return False
+        ep.room_frames += 1
+        return True
+
+    def _room_bed(self, ep: Episode) -> bool:
+        """The sound under the turn holds notes, or has the very colour of the music before
+        it: a music bed ducked under an announcement, never a room."""
+        held = ep.music_held()
+        if held is not None and ep.gap_frames >= self.s.music_under_frames and (
+            held >= self.s.music_under_held
+        ):
+            return True
+        like = ep.music_like()
+        return like is not None and like <= self.s.room_colour_db
+
     def _track_speech(self, info: FrameInfo, pcm: np.ndarray) -> None:
         ep = self._episode
-        if info.label == Label.SPEECH:
+        in_room = self._in_room(ep, info)
+        if info.label == Label.SPEECH and not in_room:
             self._nonspeech_run = 0.0
             if ep is not None and ep.ended and self._same_turn(ep):
                 self._reopen(ep)
@@ -362,14 +439,18 @@ class CallStateDetector:
         if not ep.ended:
             ep.fp.append(info.fp)
             ep.audio.append(pcm)
-            ep.gap_run = ep.gap_run + 1 if info.speech_prob < 0.5 else 0
-            if info.speech_prob < 0.5 and len(ep.fp) - ep.pre_frames > 10:
+            gap = info.speech_prob < 0.5 or in_room
+            ep.gap_run = ep.gap_run + 1 if gap else 0
+            if gap and len(ep.fp) - ep.pre_frames > 10:
                 if ep.gap_run > HELD_LAG:
                     ep.gap_frames += 1
                     ep.gap_held += info.held
                 ep.bed_frames += 1
                 if info.rms_dbfs > self.s.silence_dbfs:
                     ep.bed.add(info.bands)
+            if info.label == Label.SPEECH and not in_room:  # silero is unsure of a soft voice
+                ep.voice_power += 10 ** (info.rms_dbfs / 10)
+                ep.voice_frames += 1
             if self._nonspeech_run >= self.s.speech_end_s:
                 ep.ended = True
                 self._request_stt(ep, final=True)
@@ -382,7 +463,9 @@ class CallStateDetector:
             self._maybe_partial(self._episode or ep)  # a split leaves the new voice's turn
             return
         ep.tail.append((pcm, info.fp))
-        if info.label in (Label.MUSIC, Label.TONE):
+        if in_room:
+            ep.quiet_after_s += 0.02  # the room they wait in, whatever it sounds like
+        elif info.label in (Label.MUSIC, Label.TONE):
             ep.music_after_s += 0.02
             if ep.music_after_s >= 1.0 and not ep.recorded:
                 ep.recorded = "music came back after it"
@@ -462,6 +545,7 @@ class CallStateDetector:
         lead = since_silence([f for _, f in pre], lambda fs, k: fs[k].raw == Label.SILENCE)
         ep.lead_held = sum(f.held for f in lead) / len(lead) if lead else 0.0
         ep.music_ref = self._colour.now()
+        ep.music_dbfs = self._colour.level()
         self._lead_bed(ep, [f for _, f in pre[:-ONSET_FRAMES]])
         self._episode = ep
         return ep
@@ -605,7 +689,11 @@ class CallStateDetector:
             split_from=ep.id,
             pre_frames=self._preroll.maxlen or 0,
             music_ref=ep.music_ref,  # the music before the first voice plays on under both
+            music_dbfs=ep.music_dbfs,
         )
+        for pcm in new.audio[new.pre_frames :]:  # its voice's level so far (``voice_dbfs``)
+            new.voice_power += 10 ** (frame_levels(pcm)[0] / 10)
+            new.voice_frames += 1
         age = (len(new.audio) - new.pre_frames) * 0.02
         new.partials_sent = max(0, sum(d <= age for d in self.s.partial_stt_at_s) - 1)
         ep.fp, ep.audio = ep.fp[:head_end], ep.audio[:head_end]
@@ -748,6 +836,10 @@ class CallStateDetector:
             ep.head_text = text  # the words before the pause, now in full
             ep.text = _join(text, ep.partial_text)
         elif req.final:
+            if not text.strip() and ep.room_frames >= ROOM_WORDS_FRAMES:
+                # Whisper gives up on a whole turn spoken in a room (its no-speech filter: the
+                # other voices) whose partials heard words all along: keep those
+                text = ep.text
             ep.text, ep.text_final = text, True
             if ep.memory_index >= 0:
                 self.memory.set_text(ep.memory_index, text)
@@ -871,7 +963,7 @@ class CallStateDetector:
         if (ep.split_from and cues is not None and cues.human == 0
                 and ep.speech_s < self.s.split_tail_alone_s):  # fmt: skip
             head = self._head_words(ep)
-            if head and not head.rstrip().endswith((".", "?", "!")):
+            if head and _cut_mid_sentence(head):
                 cues = self._score(_join(head, ep.text))
         bed = self._music_under(ep)
         if (
@@ -1073,6 +1165,23 @@ def _mostly_sound(frames: list[np.ndarray]) -> bool:
     random, so only sound is compared with the recording."""
     loud = sum(frame_levels(f)[0] > -45.0 for f in frames)
     return loud >= 0.75 * len(frames)
+
+
+# words no sentence ends on: Whisper puts a full stop after a recording cut off on one
+# ("...the estimated wait time is approximately.")
+_DANGLING = frozenset(("a", "an", "the", "is", "are", "was", "be", "will", "of", "to", "in",
+                       "at", "for", "with", "and", "or", "your", "our", "approximately",
+                       "about", "around", "roughly", "estimated", "number"))  # fmt: skip
+
+
+def _cut_mid_sentence(words: str) -> bool:
+    """``words`` stop mid-sentence: no full stop, question or exclamation mark at their end,
+    or one after a word no sentence ends on."""
+    text = words.rstrip()
+    if not text.endswith((".", "?", "!")):
+        return True
+    last = text.rstrip(".?!").split()
+    return bool(last) and last[-1].lower().strip(",;:") in _DANGLING
 
 
 def _join(head: str, tail: str) -> str:

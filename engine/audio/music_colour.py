@@ -51,6 +51,7 @@ class MusicColour:
 
     def __init__(self) -> None:
         self._ema: np.ndarray | None = None
+        self._level = 0.0
         self._frames = 0
 
     def on_frame(self, info: FrameInfo) -> None:
@@ -58,8 +59,10 @@ class MusicColour:
             return
         if self._ema is None:
             self._ema = info.bands.astype(np.float64)
+            self._level = info.rms_dbfs
         else:
             self._ema += (info.bands - self._ema) * (0.02 / MUSIC_TAU_S)
+            self._level += (info.rms_dbfs - self._level) * (0.02 / MUSIC_TAU_S)
         self._frames += 1
 
     def now(self) -> np.ndarray | None:
@@ -67,3 +70,8 @@ class MusicColour:
         if self._ema is None or self._frames * 0.02 < MUSIC_MIN_S:
             return None
         return self._ema.copy()
+
+    def level(self) -> float | None:
+        """The music's level so far, dBFS (None: too little music heard yet)."""
+        return self._level if self._ema is not None and self._frames * 0.02 >= MUSIC_MIN_S \
+            else None

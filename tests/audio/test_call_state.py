@@ -232,14 +232,33 @@ def test_a_person_who_speaks_the_instant_the_music_stops_is_heard_at_once(
     assert human.evidence["music_lead"] < DetectorSettings().music_lead_held  # it stopped
 
 
+def _room(read_speech, n: int, skip: int = -1) -> np.ndarray:
+    """A call centre's floor: five other people reading at once, ``n`` samples of them."""
+    room = np.zeros(n, np.float64)
+    others = [clip for k, (clip, _) in enumerate(read_speech) if k != skip][:5]
+    for k, clip in enumerate(others):
+        room += np.roll(np.resize(clip.astype(np.float64), n), 7919 * k)
+    return room
+
+
+def _in_room(voice: np.ndarray, room: np.ndarray, room_db: float, before_s: float) -> np.ndarray:
+    """``voice`` with ``room`` behind it, ``room_db`` under it, from ``before_s`` before it
+    to the room's end."""
+    def level(x: np.ndarray) -> float:
+        return float(10 * np.log10(np.mean(x.astype(np.float64) ** 2) + 1e-9))
+
+    out = room * 10 ** ((level(voice) + room_db - level(room)) / 20)
+    k = int(before_s * 16000)
+    out[k : k + len(voice)] += voice
+    return np.clip(out, -32768, 32767).astype(np.int16)
+
+
 def test_a_person_in_a_busy_room_is_still_heard_at_once(music, prompts, line, read_speech,
                                                       whisper):
     """Other people talking behind the agent (a call centre's floor) is no music bed: the
     new voice that speaks to us is declared as soon as without them."""
     person = synthesize("Good afternoon, you're speaking with Dana. What can I do for you?")
-    room = np.zeros(len(person) + 16000, np.float64)
-    for k, (clip, _) in enumerate(read_speech[:5]):
-        room += np.roll(np.resize(clip.astype(np.float64), room.size), 7919 * k)
+    room = _room(read_speech, len(person) + 16000)
     hold = [prompts("basic-pbx-ivr-main"), silence(2), music[: 16000 * 30], silence(0.6)]
     onset = sum(len(p) for p in hold) / 16000
     times = []
@@ -250,6 +269,38 @@ def test_a_person_in_a_busy_room_is_still_heard_at_once(music, prompts, line, re
         assert human is not None and human.t >= onset, room_db
         times.append(human.t - (0 if room_db is None else 0.5))  # the room starts 0.5 s early
     assert times[1] <= times[0] + 0.5, times
+
+
+def test_a_reader_in_a_busy_room_who_stops_to_wait_for_us_is_heard(music, line, read_speech,
+                                                                  whisper):
+    """A person with no greeting in their words is heard by stopping to wait for us. In a
+    call centre the room goes on in that pause: silero hears its voices, webrtcvad calls
+    them music, and "music came back after it" took the person for a recording, never
+    heard. Sound as far under the voice as the room was under its words is that room."""
+    reader, _ = read_speech[3]  # "had he married a more amiable woman...", 6 s
+    onset = 40.8
+    said = _in_room(reader, _room(read_speech, len(reader) + 16000 * 7, skip=3), -25, 0.8)
+    audio = line(np.concatenate([music[: 16000 * 40], said]))
+    human = replay(audio, modelled(whisper)).first("human")
+    assert human is not None and onset < human.t <= onset + len(reader) / 16000 + 4.0, (
+        human and human.evidence)
+    assert human.evidence["rule"] == "spoke, then waited for an answer"
+    assert human.evidence["room_s"] > 2.0
+    deaf = replay(audio, modelled(whisper), DetectorSettings(room_voice_db=float("inf")))
+    assert deaf.first("human") is None  # the trap is real
+
+
+def test_an_announcement_from_a_busy_office_then_the_music_is_no_one_waiting(
+    music, line, read_speech, whisper
+):
+    """A recording made in a noisy office, with no recording's words in it, then the hold
+    music again: the music that comes back is the music's level, no room."""
+    ann = synthesize("Good afternoon. Our offices will be closed on Monday for the holiday.")
+    said = _in_room(ann, _room(read_speech, len(ann) + 16000), -25, 0.5)
+    audio = line(np.concatenate([music[: 16000 * 40], said, music[16000 * 40 : 16000 * 70]]))
+    res = replay(audio, modelled(whisper))
+    assert res.first("hold") is not None
+    assert res.first("human") is None, res.first("human").evidence
 
 
 def test_quiet_after_an_announcement_in_the_lines_voice_is_no_one_waiting(
@@ -803,3 +854,16 @@ def test_a_known_menu_cut_short_by_our_key_keeps_its_words_whole(prompts, music,
     assert len(said) >= 2 and "billing" in said[0].lower(), said
     assert said[1].lower().startswith("please hold while"), said
     assert res.episodes[0].repeat is not None and res.first("human") is None
+
+
+@pytest.mark.parametrize("words, cut", [
+    ("The estimated wait time is approximately", True),
+    ("The estimated wait time is approximately.", True),  # Whisper's stop after a cut
+    ("You are caller number.", True),
+    ("Your call is important to us.", False),
+    ("How can I help you?", False),
+])
+def test_a_recording_cut_off_on_a_word_no_sentence_ends_on_is_cut_mid_sentence(words, cut):
+    from engine.audio.call_state import _cut_mid_sentence
+
+    assert _cut_mid_sentence(words) is cut
